@@ -1,0 +1,111 @@
+// Cross-field rules that a JSON Schema cannot say. Each rule is written twice, side by side: as CEL
+// for the API server (x-kubernetes-validations in the CRD) and as a predicate for `vigil validate`
+// and the operator. The integration tests apply the same bad files to both and compare.
+
+/** Where a rule attaches: property names from spec down, '*' for the items of an array. */
+export type SchemaPath = readonly string[];
+
+export interface CrossFieldRule {
+  at: SchemaPath;
+  /** CEL, evaluated with `self` bound to the value at `at`. */
+  rule: string;
+  message: string;
+  /** Relative path (CEL fieldPath) of the field to blame, e.g. '.traces.enabled'. */
+  fieldPath?: string;
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors CEL's dynamic `self`
+  check(self: any): boolean;
+}
+
+const has = (o: unknown, k: string): boolean => o != null && typeof o === 'object' && (o as Record<string, unknown>)[k] != null;
+
+export const stackRules: readonly CrossFieldRule[] = [
+  {
+    at: [],
+    rule: '!has(self.traces) || !self.traces.enabled || (has(self.collector) && self.collector.enabled)',
+    message: 'traces need the collector: set spec.collector.enabled to true or disable traces',
+    fieldPath: '.traces.enabled',
+    check: (s) => !s.traces?.enabled || s.collector?.enabled === true,
+  },
+  {
+    at: [],
+    rule: '!has(self.logs) || !self.logs.enabled || (has(self.collector) && self.collector.enabled)',
+    message: 'logs need the collector: set spec.collector.enabled to true or disable logs',
+    fieldPath: '.logs.enabled',
+    check: (s) => !s.logs?.enabled || s.collector?.enabled === true,
+  },
+  {
+    at: ['logs'],
+    rule: "!has(self.labels) || !self.labels.exists(l, l in ['trace_id', 'span_id', 'traceID', 'spanID'])",
+    message: 'trace and span ids are unbounded and must not be stream labels; Vigil keeps trace_id as structured metadata',
+    fieldPath: '.labels',
+    check: (l) =>
+      !has(l, 'labels') || !l.labels.some((x: string) => ['trace_id', 'span_id', 'traceID', 'spanID'].includes(x)),
+  },
+  {
+    at: ['alerting', 'receivers', '*'],
+    rule: '[has(self.webhook), has(self.slack), has(self.pagerduty)].filter(x, x).size() == 1',
+    message: 'a receiver needs exactly one of webhook, slack or pagerduty',
+    check: (r) => ['webhook', 'slack', 'pagerduty'].filter((k) => has(r, k)).length === 1,
+  },
+  {
+    at: ['alerting'],
+    rule: '!has(self.receivers) || self.receivers.all(a, self.receivers.exists_one(b, b.name == a.name))',
+    message: 'receiver names must be unique',
+    fieldPath: '.receivers',
+    check: (a) =>
+      !has(a, 'receivers') || new Set(a.receivers.map((r: { name: string }) => r.name)).size === a.receivers.length,
+  },
+  {
+    at: ['alerting'],
+    rule: '!has(self.routes) || self.routes.all(r, has(self.receivers) && self.receivers.exists(x, x.name == r.receiver))',
+    message: 'every route must name a receiver defined in spec.alerting.receivers',
+    fieldPath: '.routes',
+    check: (a) =>
+      !has(a, 'routes') ||
+      a.routes.every((r: { receiver: string }) =>
+        (a.receivers ?? []).some((x: { name: string }) => x.name === r.receiver),
+      ),
+  },
+];
+
+export const sloRules: readonly CrossFieldRule[] = [
+  {
+    at: ['indicator'],
+    rule: '[has(self.ratio), has(self.latency), has(self.raw)].filter(x, x).size() == 1',
+    message: 'exactly one of ratio, latency or raw must be set',
+    check: (i) => ['ratio', 'latency', 'raw'].filter((k) => has(i, k)).length === 1,
+  },
+];
+
+export interface RuleViolation {
+  /** Dotted path from the object root, e.g. spec.traces.enabled or spec.alerting.receivers[1]. */
+  path: string;
+  message: string;
+}
+
+/** Runs the rules against a spec, visiting every value each rule attaches to. */
+export function checkRules(rules: readonly CrossFieldRule[], spec: unknown, root = 'spec'): RuleViolation[] {
+  const out: RuleViolation[] = [];
+  for (const r of rules) {
+    for (const { value, path } of visit(spec, r.at, root)) {
+      if (value == null) continue;
+      if (!r.check(value)) out.push({ path: path + (r.fieldPath ?? ''), message: r.message });
+    }
+  }
+  return out;
+}
+
+function* visit(value: unknown, at: SchemaPath, path: string): Generator<{ value: unknown; path: string }> {
+  if (at.length === 0) {
+    yield { value, path };
+    return;
+  }
+  if (value == null || typeof value !== 'object') return;
+  const [head, ...rest] = at;
+  if (head === '*') {
+    if (!Array.isArray(value)) return;
+    for (const [i, item] of value.entries()) yield* visit(item, rest, `${path}[${i}]`);
+  } else {
+    yield* visit((value as Record<string, unknown>)[head], rest, `${path}.${head}`);
+  }
+}

@@ -1,0 +1,469 @@
+// JSON Schemas for the v1alpha1 API. ajv's JSONSchemaType checks each one against its TypeScript
+// type at compile time; crd.ts turns them into the CRDs' openAPIV3Schema and validate.ts runs them
+// offline. Cross-field rules live in rules.ts (CEL for the API server, a predicate for ajv's side).
+import type { JSONSchemaType } from 'ajv';
+import type {
+  AlertTier,
+  ComponentStatus,
+  Condition,
+  LocalObjectRef,
+  ObservabilityStackSpec,
+  ObservabilityStackStatus,
+  ResourceList,
+  ResourceRequirements,
+  SecretKeyRef,
+  SLOSpec,
+  SLOStatus,
+  StorageSpec,
+} from './types.js';
+import { SIZE_PROFILES } from './types.js';
+
+/** A Prometheus duration: one or more number+unit pairs, e.g. 15d, 1h30m. Never negative. */
+export const DURATION_PATTERN = '^([0-9]+(ms|s|m|h|d|w|y))+$';
+/** A non-negative Kubernetes quantity, e.g. 500m, 1Gi, 50Gi. */
+export const QUANTITY_PATTERN = '^(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE])?$';
+/** An SLO window: whole days or weeks (28d, 30d, 4w). */
+export const SLO_WINDOW_PATTERN = '^[1-9][0-9]*(d|w)$';
+const DNS_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const LABEL_NAME_PATTERN = '^[a-zA-Z_][a-zA-Z0-9_]*$';
+
+const resourceList: JSONSchemaType<ResourceList> = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    cpu: { type: 'string', nullable: true, pattern: QUANTITY_PATTERN },
+    memory: { type: 'string', nullable: true, pattern: QUANTITY_PATTERN },
+  },
+};
+const resources: JSONSchemaType<ResourceRequirements> = {
+  type: 'object',
+  description: 'Overrides the requests and limits of the size profile.',
+  additionalProperties: false,
+  properties: {
+    requests: { ...resourceList, nullable: true },
+    limits: { ...resourceList, nullable: true },
+  },
+};
+const localRef: JSONSchemaType<LocalObjectRef> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: 253, pattern: DNS_NAME_PATTERN } },
+};
+const secretKeyRef: JSONSchemaType<SecretKeyRef> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'key'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 253, pattern: DNS_NAME_PATTERN },
+    key: { type: 'string', minLength: 1 },
+  },
+};
+const storage: JSONSchemaType<StorageSpec> = {
+  type: 'object',
+  description: 'PersistentVolumeClaim settings; the size profile sets the default size.',
+  additionalProperties: false,
+  properties: {
+    size: { type: 'string', nullable: true, pattern: QUANTITY_PATTERN },
+    storageClassName: { type: 'string', nullable: true },
+  },
+};
+
+/** The fields every component has; spread into each component schema. */
+function componentProps(defaultEnabled: boolean) {
+  return {
+    enabled: { type: 'boolean', default: defaultEnabled },
+    image: { type: 'string', nullable: true, minLength: 1, description: 'Overrides the pinned image.' },
+    replicas: { type: 'integer', nullable: true, minimum: 0, maximum: 100 },
+    resources: { ...resources, nullable: true },
+  } as const;
+}
+const retention = (def: string, what: string) =>
+  ({ type: 'string', default: def, pattern: DURATION_PATTERN, description: `How long ${what} are kept, e.g. ${def}.` }) as const;
+const stringMap = { type: 'object', nullable: true, required: [], additionalProperties: { type: 'string' } } as const;
+
+export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['environment', 'size'],
+  properties: {
+    environment: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 63,
+      default: 'dev',
+      description: 'Set as deployment.environment on all telemetry.',
+    },
+    size: {
+      type: 'string',
+      enum: [...SIZE_PROFILES],
+      default: 'small',
+      description: 'Replicas, resources and storage of every component.',
+    },
+    collector: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['enabled', 'mode'],
+      description: 'The OpenTelemetry Collector that receives OTLP.',
+      properties: {
+        ...componentProps(true),
+        mode: { type: 'string', enum: ['deployment', 'daemonset'], default: 'deployment' },
+        sampling: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['errors'],
+          description: 'Tail sampling of traces.',
+          properties: {
+            errors: { type: 'boolean', default: true },
+            slowerThan: { type: 'string', nullable: true, pattern: DURATION_PATTERN },
+            baselinePercent: { type: 'number', nullable: true, minimum: 0, maximum: 100 },
+          },
+        },
+      },
+    },
+    metrics: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['enabled', 'retention', 'scrapeInterval'],
+      description: 'Prometheus and Alertmanager.',
+      properties: {
+        ...componentProps(true),
+        retention: retention('15d', 'samples'),
+        retentionSize: { type: 'string', nullable: true, pattern: '^[0-9]+(B|KB|MB|GB|TB|PB|EB)$' },
+        scrapeInterval: { type: 'string', default: '30s', pattern: DURATION_PATTERN },
+        storage: { ...storage, nullable: true },
+        alertmanager: {
+          type: 'object',
+          nullable: true,
+              additionalProperties: false,
+          required: ['enabled'],
+          properties: { ...componentProps(true), storage: { ...storage, nullable: true } },
+        },
+      },
+    },
+    logs: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['enabled', 'retention'],
+      description: 'Loki.',
+      properties: {
+        ...componentProps(false),
+        retention: retention('7d', 'logs'),
+        storage: { ...storage, nullable: true },
+        labels: {
+          type: 'array',
+          nullable: true,
+          maxItems: 15,
+          items: { type: 'string', pattern: LABEL_NAME_PATTERN },
+          description: 'Stream labels; keep them low-cardinality (never trace_id).',
+        },
+      },
+    },
+    traces: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['enabled', 'retention', 'serviceGraphs', 'spanMetrics'],
+      description: 'Tempo.',
+      properties: {
+        ...componentProps(false),
+        retention: retention('7d', 'traces'),
+        storage: { ...storage, nullable: true },
+        serviceGraphs: { type: 'boolean', default: true },
+        spanMetrics: { type: 'boolean', default: true },
+      },
+    },
+    grafana: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['enabled'],
+      description: 'Grafana with the datasources wired for correlation.',
+      properties: {
+        ...componentProps(true),
+        adminSecretRef: {
+          ...localRef,
+          nullable: true,
+          description: 'A Secret with admin-user and admin-password; generated when absent.',
+        },
+      },
+    },
+    alerting: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      description: 'Alertmanager receivers and routes.',
+      properties: {
+        receivers: {
+          type: 'array',
+          nullable: true,
+          maxItems: 50,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: {
+              name: { type: 'string', minLength: 1, maxLength: 63 },
+              webhook: {
+                type: 'object',
+                nullable: true,
+                additionalProperties: false,
+                required: ['url'],
+                properties: { url: { type: 'string', pattern: '^https?://' } },
+              },
+              slack: {
+                type: 'object',
+                nullable: true,
+                additionalProperties: false,
+                required: ['apiURLSecretRef'],
+                properties: { channel: { type: 'string', nullable: true }, apiURLSecretRef: secretKeyRef },
+              },
+              pagerduty: {
+                type: 'object',
+                nullable: true,
+                additionalProperties: false,
+                required: ['routingKeySecretRef'],
+                properties: { routingKeySecretRef: secretKeyRef },
+              },
+            },
+          },
+        },
+        routes: {
+          type: 'array',
+          nullable: true,
+          maxItems: 100,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['receiver'],
+            properties: {
+              receiver: { type: 'string', minLength: 1 },
+              matchers: { type: 'array', nullable: true, items: { type: 'string', minLength: 1 } },
+              continue: { type: 'boolean', nullable: true },
+            },
+          },
+        },
+      },
+    },
+    correlation: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['enabled', 'windowSeconds', 'batchSize'],
+      description: "Vigil's correlation engine: logs and traces joined by trace_id.",
+      properties: {
+        ...componentProps(true),
+        windowSeconds: { type: 'integer', default: 60, minimum: 1, maximum: 3600 },
+        batchSize: { type: 'integer', default: 5000, minimum: 1, maximum: 100000 },
+        basicAuthSecretRef: { ...localRef, nullable: true },
+        datadog: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['apiKeySecretRef'],
+          properties: { apiKeySecretRef: secretKeyRef, site: { type: 'string', nullable: true } },
+        },
+      },
+    },
+    objectStorage: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      description: 'S3-compatible storage for Loki and Tempo; PVCs otherwise.',
+      properties: {
+        s3: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['endpoint', 'bucket'],
+          properties: {
+            endpoint: { type: 'string', minLength: 1 },
+            bucket: { type: 'string', minLength: 3, maxLength: 63 },
+            region: { type: 'string', nullable: true },
+            insecure: { type: 'boolean', nullable: true },
+            secretRef: {
+              ...localRef,
+              nullable: true,
+              description: 'A Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+const conditions: JSONSchemaType<Condition[]> = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
+    properties: {
+      type: { type: 'string' },
+      status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+      observedGeneration: { type: 'integer', nullable: true },
+      lastTransitionTime: { type: 'string' },
+      reason: { type: 'string' },
+      message: { type: 'string' },
+    },
+  },
+};
+const componentStatus: JSONSchemaType<ComponentStatus> = {
+  type: 'object',
+  required: ['ready'],
+  properties: {
+    ready: { type: 'boolean' },
+    replicas: { type: 'string', nullable: true },
+    message: { type: 'string', nullable: true },
+  },
+};
+
+export const stackStatusSchema: JSONSchemaType<ObservabilityStackStatus> = {
+  type: 'object',
+  properties: {
+    observedGeneration: { type: 'integer', nullable: true },
+    conditions: { ...conditions, nullable: true },
+    components: { type: 'object', nullable: true, required: [], additionalProperties: componentStatus },
+    endpoints: { type: 'object', nullable: true, required: [], additionalProperties: { type: 'string' } },
+  },
+};
+
+const tier = (description: string): JSONSchemaType<AlertTier> => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['enabled'],
+  description,
+  properties: {
+    enabled: { type: 'boolean', default: true },
+    labels: stringMap,
+    annotations: stringMap,
+  },
+});
+
+export const sloSpecSchema: JSONSchemaType<SLOSpec> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['service', 'stackRef', 'objective', 'window', 'indicator'],
+  properties: {
+    service: { type: 'string', minLength: 1, maxLength: 253 },
+    stackRef: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      description: 'The ObservabilityStack, in the same namespace, whose Prometheus loads the rules.',
+      properties: { name: { type: 'string', minLength: 1, maxLength: 253, pattern: DNS_NAME_PATTERN } },
+    },
+    objective: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 100,
+      description: 'Target percent of good events, strictly between 0 and 100 (e.g. 99.9).',
+    },
+    window: {
+      type: 'string',
+      default: '30d',
+      pattern: SLO_WINDOW_PATTERN,
+      description: 'The SLO period in days or weeks (e.g. 28d, 30d).',
+    },
+    description: { type: 'string', nullable: true },
+    indicator: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Exactly one of ratio, latency or raw.',
+      properties: {
+        ratio: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['errors', 'total'],
+          properties: {
+            errors: { type: 'string', minLength: 1, description: 'PromQL rate of bad events; {{window}} is replaced.' },
+            total: { type: 'string', minLength: 1, description: 'PromQL rate of all events; {{window}} is replaced.' },
+          },
+        },
+        latency: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['histogram', 'thresholdSeconds'],
+          properties: {
+            histogram: {
+              type: 'string',
+              pattern: '^[a-zA-Z_:][a-zA-Z0-9_:]*$',
+              description: 'Histogram metric name, without _bucket.',
+            },
+            thresholdSeconds: {
+              type: 'number',
+              exclusiveMinimum: 0,
+              description: 'Good requests take at most this long; must be a bucket boundary (le).',
+            },
+            selector: { type: 'string', nullable: true, description: 'Label matchers, e.g. {job="checkout"}.' },
+          },
+        },
+        raw: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['errorRatio'],
+          properties: {
+            errorRatio: { type: 'string', minLength: 1, description: 'PromQL error ratio (0..1); {{window}} is replaced.' },
+          },
+        },
+      },
+    },
+    alerting: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      properties: {
+        page: { ...tier('Fast burn: pages.'), nullable: true },
+        ticket: { ...tier('Slow burn: opens a ticket.'), nullable: true },
+        labels: stringMap,
+        annotations: stringMap,
+        runbookURL: { type: 'string', nullable: true, pattern: '^https?://' },
+        minTrafficPerSecond: {
+          type: 'number',
+          nullable: true,
+          minimum: 0,
+          description: 'Below this request rate the page tier holds, so a few errors at low traffic do not page.',
+        },
+      },
+    },
+    prometheusRule: {
+      type: 'boolean',
+      nullable: true,
+      description: 'Also write a monitoring.coreos.com/v1 PrometheusRule when that CRD exists.',
+    },
+  },
+};
+
+export const sloStatusSchema: JSONSchemaType<SLOStatus> = {
+  type: 'object',
+  properties: {
+    observedGeneration: { type: 'integer', nullable: true },
+    conditions: { ...conditions, nullable: true },
+    ruleCount: { type: 'integer', nullable: true },
+    dashboard: { type: 'string', nullable: true },
+    budget: {
+      type: 'object',
+      nullable: true,
+      properties: {
+        remainingPercent: { type: 'string', nullable: true },
+        burnRate: { type: 'string', nullable: true },
+        observedAt: { type: 'string', nullable: true },
+      },
+    },
+  },
+};
+
+// Absent components take their defaults (collector, metrics, Grafana and the correlation engine on;
+// logs and traces off). `default: {}` makes the API server and ajv fill the nested defaults; it is set
+// here because JSONSchemaType wants a default of the full type, and {} only becomes one after defaulting.
+type Node = { default?: unknown; properties?: Record<string, Node> };
+const specProps = (stackSpecSchema as Node).properties!;
+for (const key of ['collector', 'metrics', 'logs', 'traces', 'grafana', 'correlation']) specProps[key].default = {};
+specProps.metrics.properties!.alertmanager.default = {};

@@ -1,0 +1,245 @@
+// The v1alpha1 API as TypeScript types. schema.ts ties a JSON Schema to each of these with ajv's
+// JSONSchemaType, so the types, the CRDs in crds/ and `vigil validate` cannot drift apart.
+
+export type SizeProfile = 'demo' | 'small' | 'medium' | 'large';
+export const SIZE_PROFILES: readonly SizeProfile[] = ['demo', 'small', 'medium', 'large'];
+
+export interface ResourceList {
+  cpu?: string;
+  memory?: string;
+}
+export interface ResourceRequirements {
+  requests?: ResourceList;
+  limits?: ResourceList;
+}
+export interface LocalObjectRef {
+  name: string;
+}
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+}
+export interface StorageSpec {
+  size?: string;
+  storageClassName?: string;
+}
+
+/** What every component of a stack has. */
+export interface ComponentSpec {
+  enabled: boolean;
+  image?: string;
+  replicas?: number;
+  resources?: ResourceRequirements;
+}
+
+export interface SamplingSpec {
+  /** Keep every trace that has an error span. */
+  errors: boolean;
+  /** Keep every trace slower than this duration (e.g. 2s). */
+  slowerThan?: string;
+  /** Keep this percent of all other traces. */
+  baselinePercent?: number;
+}
+export type CollectorMode = 'deployment' | 'daemonset';
+export interface CollectorSpec extends ComponentSpec {
+  mode: CollectorMode;
+  sampling?: SamplingSpec;
+}
+
+export interface AlertmanagerSpec extends ComponentSpec {
+  storage?: StorageSpec;
+}
+export interface MetricsSpec extends ComponentSpec {
+  retention: string;
+  retentionSize?: string;
+  scrapeInterval: string;
+  storage?: StorageSpec;
+  alertmanager?: AlertmanagerSpec;
+}
+export interface LogsSpec extends ComponentSpec {
+  retention: string;
+  storage?: StorageSpec;
+  /** Stream labels; low-cardinality only. */
+  labels?: string[];
+}
+export interface TracesSpec extends ComponentSpec {
+  retention: string;
+  storage?: StorageSpec;
+  serviceGraphs: boolean;
+  spanMetrics: boolean;
+}
+export interface GrafanaSpec extends ComponentSpec {
+  adminSecretRef?: LocalObjectRef;
+}
+
+export interface WebhookReceiver {
+  url: string;
+}
+export interface SlackReceiver {
+  channel?: string;
+  apiURLSecretRef: SecretKeyRef;
+}
+export interface PagerDutyReceiver {
+  routingKeySecretRef: SecretKeyRef;
+}
+export interface Receiver {
+  name: string;
+  webhook?: WebhookReceiver;
+  slack?: SlackReceiver;
+  pagerduty?: PagerDutyReceiver;
+}
+export interface Route {
+  receiver: string;
+  /** Alertmanager matchers, e.g. severity="page". */
+  matchers?: string[];
+  continue?: boolean;
+}
+export interface AlertingSpec {
+  receivers?: Receiver[];
+  routes?: Route[];
+}
+
+export interface DatadogSpec {
+  apiKeySecretRef: SecretKeyRef;
+  site?: string;
+}
+export interface CorrelationSpec extends ComponentSpec {
+  windowSeconds: number;
+  batchSize: number;
+  basicAuthSecretRef?: LocalObjectRef;
+  datadog?: DatadogSpec;
+}
+
+export interface S3Spec {
+  endpoint: string;
+  bucket: string;
+  region?: string;
+  insecure?: boolean;
+  secretRef?: LocalObjectRef;
+}
+export interface ObjectStorageSpec {
+  s3?: S3Spec;
+}
+
+export interface ObservabilityStackSpec {
+  environment: string;
+  size: SizeProfile;
+  collector?: CollectorSpec;
+  metrics?: MetricsSpec;
+  logs?: LogsSpec;
+  traces?: TracesSpec;
+  grafana?: GrafanaSpec;
+  alerting?: AlertingSpec;
+  correlation?: CorrelationSpec;
+  objectStorage?: ObjectStorageSpec;
+}
+
+/** metav1.Condition */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+export interface ComponentStatus {
+  ready: boolean;
+  replicas?: string;
+  message?: string;
+}
+export interface ObservabilityStackStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  components?: Record<string, ComponentStatus>;
+  endpoints?: Record<string, string>;
+}
+
+export interface RatioIndicator {
+  /** PromQL for the rate of bad events; `{{window}}` is replaced by each alert window. */
+  errors: string;
+  /** PromQL for the rate of all events; `{{window}}` is replaced by each alert window. */
+  total: string;
+}
+export interface LatencyIndicator {
+  /** Histogram metric name without the _bucket suffix. */
+  histogram: string;
+  /** Requests at or under this many seconds are good; must be a bucket boundary. */
+  thresholdSeconds: number;
+  /** Label matchers, e.g. {job="checkout"}. */
+  selector?: string;
+}
+export interface RawIndicator {
+  /** PromQL for the error ratio (0..1); `{{window}}` is replaced by each alert window. */
+  errorRatio: string;
+}
+export interface Indicator {
+  ratio?: RatioIndicator;
+  latency?: LatencyIndicator;
+  raw?: RawIndicator;
+}
+export interface AlertTier {
+  enabled: boolean;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+export interface SLOAlerting {
+  page?: AlertTier;
+  ticket?: AlertTier;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  runbookURL?: string;
+  /** Below this many requests per second, the page tier holds (a few errors at very low traffic do not page). */
+  minTrafficPerSecond?: number;
+}
+export interface StackRef {
+  name: string;
+}
+export interface SLOSpec {
+  service: string;
+  stackRef: StackRef;
+  objective: number;
+  window: string;
+  description?: string;
+  indicator: Indicator;
+  alerting?: SLOAlerting;
+  /** Also write a monitoring.coreos.com/v1 PrometheusRule when that CRD exists. */
+  prometheusRule?: boolean;
+}
+export interface SLOBudgetStatus {
+  remainingPercent?: string;
+  burnRate?: string;
+  observedAt?: string;
+}
+export interface SLOStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  ruleCount?: number;
+  dashboard?: string;
+  budget?: SLOBudgetStatus;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  generation?: number;
+  uid?: string;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [key: string]: unknown;
+}
+export interface ObservabilityStack {
+  apiVersion: string;
+  kind: 'ObservabilityStack';
+  metadata: ObjectMeta;
+  spec: ObservabilityStackSpec;
+  status?: ObservabilityStackStatus;
+}
+export interface SLO {
+  apiVersion: string;
+  kind: 'SLO';
+  metadata: ObjectMeta;
+  spec: SLOSpec;
+  status?: SLOStatus;
+}

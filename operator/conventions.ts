@@ -1,0 +1,50 @@
+// Every name Vigil puts on the wire lives here: API group, labels, annotations, field manager,
+// condition types and reasons, metric names. Other modules import them; none spells them again.
+
+export const API_GROUP = 'observability.vigil.dev';
+export const API_VERSION = 'v1alpha1';
+export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
+export const CATEGORY = 'vigil';
+
+export const KIND_STACK = 'ObservabilityStack';
+export const KIND_SLO = 'SLO';
+export const PLURAL_STACK = 'observabilitystacks';
+export const PLURAL_SLO = 'slos';
+
+export const FIELD_MANAGER = 'vigil';
+export const PART_OF = 'vigil';
+export const MANAGED_BY = 'vigil-operator';
+
+export const LABEL_NAME = 'app.kubernetes.io/name';
+export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
+export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_STACK = 'vigil.dev/stack';
+export const LABEL_SLO = 'vigil.dev/slo';
+/** Grafana's dashboard sidecar loads every ConfigMap carrying this label. */
+export const LABEL_GRAFANA_DASHBOARD = 'grafana_dashboard';
+
+/** Labels and annotation prefixes never copied from a CR to its children (Argo CD tracks and prunes by them). */
+export const NEVER_PROPAGATED_LABELS = [LABEL_INSTANCE] as const;
+export const NEVER_PROPAGATED_PREFIXES = ['argocd.argoproj.io/'] as const;
+
+export const CONDITION_READY = 'Ready';
+export const CONDITION_PROGRESSING = 'Progressing';
+export const CONDITION_DEGRADED = 'Degraded';
+export type ConditionType = typeof CONDITION_READY | typeof CONDITION_PROGRESSING | typeof CONDITION_DEGRADED;
+
+export const Reasons = {
+  AllComponentsReady: 'AllComponentsReady',
+  ComponentsNotReady: 'ComponentsNotReady',
+  Reconciling: 'Reconciling',
+  ReconcileSucceeded: 'ReconcileSucceeded',
+  InvalidSpec: 'InvalidSpec',
+  SecretMissing: 'SecretMissing',
+  ApplyFailed: 'ApplyFailed',
+  StackNotFound: 'StackNotFound',
+  StackNotReady: 'StackNotReady',
+  RulesGenerated: 'RulesGenerated',
+  AsExpected: 'AsExpected',
+} as const;
+export type Reason = (typeof Reasons)[keyof typeof Reasons];
