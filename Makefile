@@ -61,7 +61,7 @@ test-unit: deps $(UNIT_TEST_PREREQS)
 	@node_modules/.bin/jest --selectProjects unit
 
 .PHONY: test-integration
-test-integration: deps build tools
+test-integration: deps tools
 	@node_modules/.bin/jest --selectProjects integration --runInBand
 
 .PHONY: test

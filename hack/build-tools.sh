@@ -33,13 +33,25 @@ build_etcd() {
   log "Built etcd v$ETCD_VERSION in $((SECONDS - start))s -> $dir"
 }
 
+# kwok itself ships no default behaviour (kwokctl adds it): take the "fast" node and pod stages and
+# the lease heartbeat from the kwok module, so fake nodes stay Ready and pods become Running.
+kwok_stages() {
+  local src; src="$(cd "$HACK_DIR/tools/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage"
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    echo "---"; cat "$src/$f"
+  done
+}
+
 build_kwok() {
   local dir; dir="$(tool_dir kwok "$KWOK_VERSION")"
-  if [[ -x "$dir/kwok" ]]; then log "kwok $KWOK_VERSION: cached in $dir"; return; fi
+  if [[ -x "$dir/kwok" && -s "$dir/stages.yaml" ]]; then log "kwok $KWOK_VERSION: cached in $dir"; return; fi
+  if [[ -x "$dir/kwok" ]]; then kwok_stages >"$dir/stages.yaml"; log "kwok $KWOK_VERSION: wrote stages"; return; fi
   local start=$SECONDS
   log "Building kwok v$KWOK_VERSION from Go modules..."
   mkdir -p "$dir.tmp"
   (cd "$HACK_DIR/tools/kwok" && go build -trimpath -ldflags "-s -w" -o "$dir.tmp/kwok" sigs.k8s.io/kwok/cmd/kwok)
+  kwok_stages >"$dir.tmp/stages.yaml"
   rm -rf "$dir"; mv "$dir.tmp" "$dir"
   log "Built kwok v$KWOK_VERSION in $((SECONDS - start))s -> $dir"
 }

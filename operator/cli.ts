@@ -20,7 +20,11 @@ type Command = (args: string[], io: Output) => number | Promise<number>;
 const commands: Record<string, Command> = {
   validate: runValidate,
   crds: (_args, io) => {
-    io.out(allCrds().map((c) => yaml.dump(c, { noRefs: true, lineWidth: -1 })).join('---\n'));
+    io.out(
+      allCrds()
+        .map((c) => yaml.dump(c, { noRefs: true, lineWidth: -1 }))
+        .join('---\n'),
+    );
     return 0;
   },
 };

@@ -1,14 +1,6 @@
 // Builds the CustomResourceDefinitions from the JSON Schemas in schema.ts and the rules in rules.ts.
 // `npm run gen` (hack/gen.ts) writes them to crds/; the operator and the tests use the same objects.
-import {
-  API_GROUP,
-  API_VERSION,
-  CATEGORY,
-  KIND_SLO,
-  KIND_STACK,
-  PLURAL_SLO,
-  PLURAL_STACK,
-} from '../conventions.js';
+import { API_GROUP, API_VERSION, CATEGORY, KIND_SLO, KIND_STACK, PLURAL_SLO, PLURAL_STACK } from '../conventions.js';
 import { type CrossFieldRule, sloRules, stackRules } from './rules.js';
 import { sloSpecSchema, sloStatusSchema, stackSpecSchema, stackStatusSchema } from './schema.js';
 
@@ -69,7 +61,8 @@ function attachRules(spec: Json, rules: readonly CrossFieldRule[]): Json {
       node = seg === '*' ? (node.items as Json) : ((node.properties as Json)[seg] as Json);
       if (!node) throw new Error(`rule ${r.rule} attaches to a path the schema lacks: ${r.at.join('.')}`);
     }
-    const list = (node['x-kubernetes-validations'] ??= []) as Json[];
+    if (!node['x-kubernetes-validations']) node['x-kubernetes-validations'] = [];
+    const list = node['x-kubernetes-validations'] as Json[];
     list.push({ rule: r.rule, message: r.message, ...(r.fieldPath ? { fieldPath: r.fieldPath } : {}) });
   }
   return spec;

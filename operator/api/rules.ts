@@ -16,7 +16,8 @@ export interface CrossFieldRule {
   check(self: any): boolean;
 }
 
-const has = (o: unknown, k: string): boolean => o != null && typeof o === 'object' && (o as Record<string, unknown>)[k] != null;
+const has = (o: unknown, k: string): boolean =>
+  o != null && typeof o === 'object' && (o as Record<string, unknown>)[k] != null;
 
 export const stackRules: readonly CrossFieldRule[] = [
   {
@@ -36,7 +37,8 @@ export const stackRules: readonly CrossFieldRule[] = [
   {
     at: ['logs'],
     rule: "!has(self.labels) || !self.labels.exists(l, l in ['trace_id', 'span_id', 'traceID', 'spanID'])",
-    message: 'trace and span ids are unbounded and must not be stream labels; Vigil keeps trace_id as structured metadata',
+    message:
+      'trace and span ids are unbounded and must not be stream labels; Vigil keeps trace_id as structured metadata',
     fieldPath: '.labels',
     check: (l) =>
       !has(l, 'labels') || !l.labels.some((x: string) => ['trace_id', 'span_id', 'traceID', 'spanID'].includes(x)),

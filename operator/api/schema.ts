@@ -79,7 +79,12 @@ function componentProps(defaultEnabled: boolean) {
   } as const;
 }
 const retention = (def: string, what: string) =>
-  ({ type: 'string', default: def, pattern: DURATION_PATTERN, description: `How long ${what} are kept, e.g. ${def}.` }) as const;
+  ({
+    type: 'string',
+    default: def,
+    pattern: DURATION_PATTERN,
+    description: `How long ${what} are kept, e.g. ${def}.`,
+  }) as const;
 const stringMap = { type: 'object', nullable: true, required: [], additionalProperties: { type: 'string' } } as const;
 
 export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
@@ -138,7 +143,7 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
         alertmanager: {
           type: 'object',
           nullable: true,
-              additionalProperties: false,
+          additionalProperties: false,
           required: ['enabled'],
           properties: { ...componentProps(true), storage: { ...storage, nullable: true } },
         },
@@ -410,7 +415,11 @@ export const sloSpecSchema: JSONSchemaType<SLOSpec> = {
           additionalProperties: false,
           required: ['errorRatio'],
           properties: {
-            errorRatio: { type: 'string', minLength: 1, description: 'PromQL error ratio (0..1); {{window}} is replaced.' },
+            errorRatio: {
+              type: 'string',
+              minLength: 1,
+              description: 'PromQL error ratio (0..1); {{window}} is replaced.',
+            },
           },
         },
       },

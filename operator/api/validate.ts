@@ -47,7 +47,10 @@ function describe(e: ErrorObject, root: string): Problem {
     case 'required':
       return { path: `${path}.${p.missingProperty}`, message: 'required value' };
     case 'enum':
-      return { path, message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        path,
+        message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     case 'pattern':
       return { path, message: `must match ${p.pattern}` };
     case 'type':
@@ -68,20 +71,34 @@ export function validateResource(doc: unknown): Validated<ObservabilityStack | S
   }
   const obj = structuredClone(doc) as Record<string, unknown>;
   if (obj.apiVersion !== API_GROUP_VERSION) {
-    problems.push({ path: 'apiVersion', message: `must be ${API_GROUP_VERSION}, got ${JSON.stringify(obj.apiVersion)}` });
+    problems.push({
+      path: 'apiVersion',
+      message: `must be ${API_GROUP_VERSION}, got ${JSON.stringify(obj.apiVersion)}`,
+    });
   }
   const kind = typeof obj.kind === 'string' ? kinds[obj.kind] : undefined;
   if (!kind) {
-    problems.push({ path: 'kind', message: `must be one of ${SUPPORTED_KINDS.join(', ')}, got ${JSON.stringify(obj.kind)}` });
+    problems.push({
+      path: 'kind',
+      message: `must be one of ${SUPPORTED_KINDS.join(', ')}, got ${JSON.stringify(obj.kind)}`,
+    });
     return { ok: false, problems };
   }
   const meta = obj.metadata as Record<string, unknown> | undefined;
   if (!meta || typeof meta !== 'object') problems.push({ path: 'metadata', message: 'required value' });
-  else if (typeof meta.name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(meta.name) || meta.name.length > 63) {
-    problems.push({ path: 'metadata.name', message: 'must be a DNS-1123 label (lowercase letters, digits, -), at most 63 characters' });
+  else if (
+    typeof meta.name !== 'string' ||
+    !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(meta.name) ||
+    meta.name.length > 63
+  ) {
+    problems.push({
+      path: 'metadata.name',
+      message: 'must be a DNS-1123 label (lowercase letters, digits, -), at most 63 characters',
+    });
   }
   for (const key of Object.keys(obj)) {
-    if (!['apiVersion', 'kind', 'metadata', 'spec', 'status'].includes(key)) problems.push({ path: key, message: 'unknown field' });
+    if (!['apiVersion', 'kind', 'metadata', 'spec', 'status'].includes(key))
+      problems.push({ path: key, message: 'unknown field' });
   }
   if (obj.spec === undefined) {
     problems.push({ path: 'spec', message: 'required value' });

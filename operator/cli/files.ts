@@ -15,7 +15,11 @@ export function expandPaths(paths: string[]): string[] {
   for (const p of paths) {
     if (statSync(p).isDirectory()) {
       const entries = readdirSync(p).sort();
-      out.push(...expandPaths(entries.map((e) => join(p, e)).filter((e) => statSync(e).isDirectory() || /\.(ya?ml|json)$/.test(e))));
+      out.push(
+        ...expandPaths(
+          entries.map((e) => join(p, e)).filter((e) => statSync(e).isDirectory() || /\.(ya?ml|json)$/.test(e)),
+        ),
+      );
     } else out.push(p);
   }
   return out;
