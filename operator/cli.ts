@@ -8,6 +8,9 @@ const USAGE = `usage: vigil <command> [options]
 commands:
   validate -f FILE...   validate ObservabilityStack and SLO files offline (exit 1 on any problem)
   crds                  print the CustomResourceDefinitions as YAML
+  operator [--flags]    run the controller (env: KUBECONFIG, VIGIL_NAMESPACES, VIGIL_WORKERS, VIGIL_LEADER_ELECT, ...)
+  render -f FILE [-o DIR] [-n NS]  print (or write to DIR) the manifests an ObservabilityStack renders to
+  correlator            run the correlation engine (OTLP in, correlations out; configured by env)
 `;
 
 const stdio: Output = {
@@ -19,6 +22,9 @@ type Command = (args: string[], io: Output) => number | Promise<number>;
 
 const commands: Record<string, Command> = {
   validate: runValidate,
+  operator: (args) => import('./main.js').then((m) => m.runOperator(args)),
+  render: (args, io) => import('./render/cli.js').then((m) => m.runRender(args, io)),
+  correlator: (args, io) => import('../correlator/main.js').then((m) => m.runCorrelator(args, io)),
   crds: (_args, io) => {
     io.out(
       allCrds()

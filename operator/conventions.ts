@@ -48,3 +48,32 @@ export const Reasons = {
   AsExpected: 'AsExpected',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+/** Metric names of the correlation engine (`vigil correlator`); the first five are the seed service's. */
+export const CorrelatorMetrics = {
+  correlationEvents: 'correlation_events_total',
+  logRecordsReceived: 'log_records_received_total',
+  tracesReceived: 'traces_received_total',
+  exportAttempts: 'export_attempts_total',
+  exportDuration: 'export_duration_seconds',
+  exportQueueDepth: 'export_queue_depth',
+  exportQueueCapacity: 'export_queue_capacity',
+  exportDropped: 'export_records_dropped_total',
+  correlationsHeld: 'correlations_held',
+  correlationsOpen: 'correlations_open',
+  correlationEvictions: 'correlation_evictions_total',
+  recordsRejected: 'ingest_records_rejected_total',
+  requestsRefused: 'ingest_requests_refused_total',
+  logsWithoutTrace: 'log_records_without_trace_total',
+  correlationsWithoutSpans: 'correlations_without_spans_total',
+} as const;
+
+/** On pod templates: a hash of the rendered config files, so a config change rolls the pods. */
+export const ANNOTATION_CONFIG_HASH = 'vigil.dev/config-hash';
+/** app.kubernetes.io/component of the SLO rule ConfigMaps that a stack's Prometheus loads. */
+export const COMPONENT_SLO_RULES = 'slo-rules';
+/** Alert labels that Alertmanager routes and inhibits by (SLO alerts carry them). */
+export const ALERT_LABEL_SLO = 'slo';
+export const ALERT_LABEL_SEVERITY = 'severity';
+export const SEVERITY_PAGE = 'page';
+export const SEVERITY_TICKET = 'ticket';

@@ -1,0 +1,160 @@
+// The correlator's settings, read from an env-like object once at start. Nothing else in
+// correlator/ looks at process.env: tests build configs from plain objects.
+
+export type LokiLabel = 'service' | 'env';
+
+export interface CorrelatorConfig {
+  readonly host: string;
+  readonly port: number;
+  /** How long a trace stays open for late spans and logs after its first record arrived. */
+  readonly windowSeconds: number;
+  /** Records (spans plus log records) in one request; more is a 400. */
+  readonly maxBatchSize: number;
+  /** Request body cap in bytes, applied before and after gunzip; more is a 413. */
+  readonly maxBodyBytes: number;
+  /** Correlations held for queries, open and closed; past it the oldest is evicted. */
+  readonly maxCorrelations: number;
+  /** Records waiting in one export queue; past it ingest answers 429 with Retry-After. */
+  readonly exportQueueMaxRecords: number;
+  readonly exportBatchSize: number;
+  readonly exportIntervalMs: number;
+  readonly shutdownTimeoutSeconds: number;
+  readonly lokiUrl?: string;
+  readonly lokiTenant?: string;
+  readonly lokiLabels: readonly LokiLabel[];
+  readonly tempoOtlpUrl?: string;
+  readonly datadog?: { readonly apiKey: string; readonly site: string; readonly logsUrl: string };
+  readonly basicAuth?: { readonly user: string; readonly password: string };
+  /** Ship received log records to Loki too; off inside a stack, whose collector already does. */
+  readonly exportReceivedLogs: boolean;
+  readonly env: string;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const ALLOWED_LABELS: readonly LokiLabel[] = ['service', 'env'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function int(env: Env, name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = str(env, name)?.toLowerCase();
+  if (raw === undefined) return def;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function url(env: Env, name: string): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function lokiLabels(env: Env): LokiLabel[] {
+  const raw = str(env, 'LOKI_LABELS') ?? 'service,env';
+  const labels = raw
+    .split(',')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  for (const l of labels) {
+    if (l === 'trace_id') {
+      throw new ConfigError(
+        'LOKI_LABELS',
+        'trace_id cannot be a Loki label: every trace would become its own stream (unbounded index, ' +
+          'thousands of tiny chunks); the correlator sends it as structured metadata, query it with ' +
+          '{service="x"} | trace_id="..."',
+      );
+    }
+    if (!ALLOWED_LABELS.includes(l as LokiLabel)) {
+      throw new ConfigError('LOKI_LABELS', `"${l}" is not allowed; labels must be low-cardinality: service, env`);
+    }
+  }
+  if (labels.length === 0) throw new ConfigError('LOKI_LABELS', 'must name at least one of service, env');
+  return [...new Set(labels)] as LokiLabel[];
+}
+
+/** Builds and validates the config; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env): CorrelatorConfig {
+  const user = str(env, 'BASIC_AUTH_USER');
+  const password = str(env, 'BASIC_AUTH_PASSWORD');
+  if ((user === undefined) !== (password === undefined)) {
+    throw new ConfigError(
+      user === undefined ? 'BASIC_AUTH_USER' : 'BASIC_AUTH_PASSWORD',
+      'BASIC_AUTH_USER and BASIC_AUTH_PASSWORD must be set together',
+    );
+  }
+  const ddKey = str(env, 'DATADOG_API_KEY');
+  const ddSite = str(env, 'DD_SITE') ?? 'datadoghq.com';
+  if (!/^[a-z0-9.-]+$/.test(ddSite)) throw new ConfigError('DD_SITE', `must be a host name, got "${ddSite}"`);
+  const ddLogsUrl = url(env, 'DATADOG_LOGS_URL') ?? `https://http-intake.logs.${ddSite}/api/v2/logs`;
+  const logLevel = str(env, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const environment = str(env, 'ENV') ?? 'dev';
+  if (!/^[A-Za-z0-9_.-]{1,63}$/.test(environment)) {
+    throw new ConfigError('ENV', `must be a short name (letters, digits, _ . -), got "${environment}"`);
+  }
+  const maxBatchSize = int(env, 'MAX_BATCH_SIZE', 5000, 1);
+  const queueMax = int(env, 'EXPORT_QUEUE_MAX_RECORDS', 200_000, 1);
+  if (queueMax < maxBatchSize) {
+    throw new ConfigError(
+      'EXPORT_QUEUE_MAX_RECORDS',
+      `must be at least MAX_BATCH_SIZE (${maxBatchSize}), else a full batch never fits`,
+    );
+  }
+  return {
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    port: int(env, 'PORT', 8080, 0, 65535),
+    windowSeconds: int(env, 'CORR_WINDOW_SECONDS', 60, 1, 86_400),
+    maxBatchSize,
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024 * 1024, 1024),
+    maxCorrelations: int(env, 'MAX_CORRELATIONS', 200_000, 1),
+    exportQueueMaxRecords: queueMax,
+    exportBatchSize: int(env, 'EXPORT_BATCH_SIZE', 1000, 1),
+    exportIntervalMs: int(env, 'EXPORT_INTERVAL_MS', 1000, 1),
+    shutdownTimeoutSeconds: int(env, 'SHUTDOWN_TIMEOUT_SECONDS', 25, 0),
+    lokiUrl: url(env, 'LOKI_URL'),
+    lokiTenant: str(env, 'LOKI_TENANT'),
+    lokiLabels: lokiLabels(env),
+    tempoOtlpUrl: url(env, 'TEMPO_OTLP_URL'),
+    datadog: ddKey === undefined ? undefined : { apiKey: ddKey, site: ddSite, logsUrl: ddLogsUrl },
+    basicAuth: user !== undefined && password !== undefined ? { user, password } : undefined,
+    exportReceivedLogs: bool(env, 'EXPORT_RECEIVED_LOGS', false),
+    env: environment,
+    logLevel,
+  };
+}

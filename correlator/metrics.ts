@@ -1,0 +1,96 @@
+// One prom-client Registry per correlator instance (never the global one), so tests and
+// benchmarks can build many side by side.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CorrelatorMetrics as M } from '../operator/conventions.js';
+
+export type CorrelatorMetricSet = ReturnType<typeof createMetrics>;
+
+export function createMetrics() {
+  const registry = new Registry();
+  const registers = [registry];
+  return {
+    registry,
+    correlationEvents: new Counter({
+      name: M.correlationEvents,
+      help: 'Correlation records closed (window ended, evicted while open, or shutdown).',
+      registers,
+    }),
+    logRecordsReceived: new Counter({
+      name: M.logRecordsReceived,
+      help: 'Log records accepted, by endpoint.',
+      labelNames: ['source'] as const,
+      registers,
+    }),
+    tracesReceived: new Counter({
+      name: M.tracesReceived,
+      help: 'Spans accepted over OTLP (the seed service counted spans under this name).',
+      labelNames: ['source'] as const,
+      registers,
+    }),
+    exportAttempts: new Counter({
+      name: M.exportAttempts,
+      help: 'Export requests, by destination and result (success, retry, rejected).',
+      labelNames: ['destination', 'result'] as const,
+      registers,
+    }),
+    exportDuration: new Histogram({
+      name: M.exportDuration,
+      help: 'Duration of one export request, by destination.',
+      labelNames: ['destination'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    exportQueueDepth: new Gauge({
+      name: M.exportQueueDepth,
+      help: 'Records waiting (or in flight) in an export queue.',
+      labelNames: ['destination'] as const,
+      registers,
+    }),
+    exportQueueCapacity: new Gauge({
+      name: M.exportQueueCapacity,
+      help: 'Records an export queue holds before ingest answers 429.',
+      labelNames: ['destination'] as const,
+      registers,
+    }),
+    exportDropped: new Counter({
+      name: M.exportDropped,
+      help: 'Records a destination refused with a non-retryable status (logged with the reason).',
+      labelNames: ['destination'] as const,
+      registers,
+    }),
+    correlationsHeld: new Gauge({ name: M.correlationsHeld, help: 'Correlation records held for queries.', registers }),
+    correlationsOpen: new Gauge({
+      name: M.correlationsOpen,
+      help: 'Correlation records still in their window.',
+      registers,
+    }),
+    correlationEvictions: new Counter({
+      name: M.correlationEvictions,
+      help: 'Correlation records evicted at the MAX_CORRELATIONS cap, oldest first; state=open means closed early.',
+      labelNames: ['state'] as const,
+      registers,
+    }),
+    recordsRejected: new Counter({
+      name: M.recordsRejected,
+      help: 'Records refused inside an accepted request (OTLP partial success), by signal.',
+      labelNames: ['signal'] as const,
+      registers,
+    }),
+    requestsRefused: new Counter({
+      name: M.requestsRefused,
+      help: 'Ingest requests answered with an error status, by reason.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    logsWithoutTrace: new Counter({
+      name: M.logsWithoutTrace,
+      help: 'Log records accepted without a trace id (not correlated).',
+      registers,
+    }),
+    correlationsWithoutSpans: new Counter({
+      name: M.correlationsWithoutSpans,
+      help: 'Closed correlation records that saw logs but no span (sampling mismatch, lost spans).',
+      registers,
+    }),
+  };
+}

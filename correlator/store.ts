@@ -1,0 +1,248 @@
+// Correlation by trace_id in a window of arrival time. A trace opens when its first span or log
+// arrives and stays open for `windowMs`; what arrives meanwhile joins it; when the window ends
+// the record is closed and handed to `onClose` (export). Data for the trace after that opens a
+// new record, as the Collector's groupbytrace processor does with late spans.
+//
+// Records are kept in creation order. Windows have one length, so they also close in that order:
+// the open records are always a suffix of the list, and eviction (oldest first) and closing both
+// work from the front without scanning.
+import type { LogEvent, SeedAttributes, Severity, SpanEvent } from './model.js';
+
+export interface Correlation {
+  readonly id: number;
+  readonly traceId: string;
+  /** Services in the order they were first seen. */
+  readonly services: string[];
+  spanCount: number;
+  errorSpans: number;
+  logCount: number;
+  logsBySeverity: Partial<Record<Severity, number>>;
+  /** Event time range (ms since epoch) over spans and logs; 0 while unknown. */
+  firstMs: number;
+  lastMs: number;
+  attributes: SeedAttributes;
+  /** Arrival time of the first record (engine clock). */
+  readonly openedAt: number;
+  closedAt: number | undefined;
+}
+
+export interface CorrelationView {
+  correlation_id: string;
+  trace_id: string;
+  status: 'open' | 'closed';
+  services: string[];
+  span_count: number;
+  error_spans: number;
+  log_count: number;
+  logs_by_severity: Partial<Record<Severity, number>>;
+  first_time: string | null;
+  last_time: string | null;
+  attributes: SeedAttributes;
+  opened_at: string;
+  closed_at: string | null;
+}
+
+export interface Query {
+  readonly traceId?: string;
+  readonly service?: string;
+  /** Keeps records whose event range overlaps [startMs, endMs]. */
+  readonly startMs?: number;
+  readonly endMs?: number;
+  readonly limit: number;
+}
+
+export interface StoreOptions {
+  readonly windowMs: number;
+  readonly maxCorrelations: number;
+  readonly now: () => number;
+  /** Called once per record when its window ends or it is evicted while still open. */
+  readonly onClose: (c: Correlation) => void;
+  readonly onEvict?: (c: Correlation, wasOpen: boolean) => void;
+}
+
+export function view(c: Correlation): CorrelationView {
+  const iso = (ms: number) => (ms > 0 ? new Date(ms).toISOString() : null);
+  return {
+    correlation_id: `${c.traceId}-${c.id}`,
+    trace_id: c.traceId,
+    status: c.closedAt === undefined ? 'open' : 'closed',
+    services: [...c.services],
+    span_count: c.spanCount,
+    error_spans: c.errorSpans,
+    log_count: c.logCount,
+    logs_by_severity: { ...c.logsBySeverity },
+    first_time: iso(c.firstMs),
+    last_time: iso(c.lastMs),
+    attributes: { ...c.attributes },
+    opened_at: new Date(c.openedAt).toISOString(),
+    closed_at: c.closedAt === undefined ? null : new Date(c.closedAt).toISOString(),
+  };
+}
+
+export class CorrelationStore {
+  private list: Correlation[] = [];
+  /** Index of the first live entry of `list`; entries before it were evicted. */
+  private head = 0;
+  /** Index of the first open entry; everything from here on is open. */
+  private openFrom = 0;
+  private readonly open = new Map<string, Correlation>();
+  private readonly byTrace = new Map<string, Correlation[]>();
+  private nextId = 1;
+  evictedOpen = 0;
+  evictedClosed = 0;
+
+  constructor(private readonly opts: StoreOptions) {}
+
+  get size(): number {
+    return this.list.length - this.head;
+  }
+
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  addSpans(spans: readonly SpanEvent[]): void {
+    const now = this.opts.now();
+    for (const s of spans) {
+      const c = this.entry(s.traceId, now);
+      c.spanCount++;
+      if (s.error) c.errorSpans++;
+      this.addService(c, s.service);
+      this.widen(c, s.startMs);
+      this.widen(c, s.endMs);
+      if (s.attrs) this.merge(c, s.attrs);
+    }
+  }
+
+  /** Logs without a trace id are not correlated; the caller counts them. */
+  addLogs(logs: readonly LogEvent[]): void {
+    const now = this.opts.now();
+    for (const l of logs) {
+      if (l.traceId === null) continue;
+      const c = this.entry(l.traceId, now);
+      c.logCount++;
+      c.logsBySeverity[l.severity] = (c.logsBySeverity[l.severity] ?? 0) + 1;
+      this.addService(c, l.service);
+      this.widen(c, l.timeMs);
+      if (l.attrs) this.merge(c, l.attrs);
+    }
+  }
+
+  /** Closes every record whose window has ended. Returns how many it closed. */
+  sweep(): number {
+    const now = this.opts.now();
+    let closed = 0;
+    while (this.openFrom < this.list.length) {
+      const c = this.list[this.openFrom];
+      if (c.openedAt + this.opts.windowMs > now) break;
+      this.close(c, now);
+      this.openFrom++;
+      closed++;
+    }
+    return closed;
+  }
+
+  /** Closes every open record now (shutdown), so that it is exported. */
+  closeAll(): number {
+    const now = this.opts.now();
+    let closed = 0;
+    for (; this.openFrom < this.list.length; this.openFrom++) {
+      this.close(this.list[this.openFrom], now);
+      closed++;
+    }
+    return closed;
+  }
+
+  /** Newest first (by creation), filtered; stops after `limit` matches. */
+  query(q: Query): Correlation[] {
+    const out: Correlation[] = [];
+    if (q.limit <= 0) return out;
+    const candidates = q.traceId !== undefined ? (this.byTrace.get(q.traceId) ?? []) : this.list;
+    const stop = q.traceId !== undefined ? 0 : this.head;
+    for (let i = candidates.length - 1; i >= stop; i--) {
+      const c = candidates[i];
+      if (q.service !== undefined && !c.services.includes(q.service)) continue;
+      if (q.startMs !== undefined && (c.lastMs || c.openedAt) < q.startMs) continue;
+      if (q.endMs !== undefined && (c.firstMs || c.openedAt) > q.endMs) continue;
+      out.push(c);
+      if (out.length >= q.limit) break;
+    }
+    return out;
+  }
+
+  private entry(traceId: string, now: number): Correlation {
+    const existing = this.open.get(traceId);
+    if (existing) return existing;
+    const c: Correlation = {
+      id: this.nextId++,
+      traceId,
+      services: [],
+      spanCount: 0,
+      errorSpans: 0,
+      logCount: 0,
+      logsBySeverity: {},
+      firstMs: 0,
+      lastMs: 0,
+      attributes: {},
+      openedAt: now,
+      closedAt: undefined,
+    };
+    if (this.size >= this.opts.maxCorrelations) this.evictOldest(now);
+    this.list.push(c);
+    this.open.set(traceId, c);
+    const forTrace = this.byTrace.get(traceId);
+    if (forTrace) forTrace.push(c);
+    else this.byTrace.set(traceId, [c]);
+    return c;
+  }
+
+  private evictOldest(now: number): void {
+    const c = this.list[this.head];
+    const wasOpen = c.closedAt === undefined;
+    if (wasOpen) {
+      // Closed early rather than lost: its partial record is still exported.
+      this.close(c, now);
+      this.openFrom = this.head + 1;
+      this.evictedOpen++;
+    } else {
+      this.evictedClosed++;
+    }
+    this.opts.onEvict?.(c, wasOpen);
+    this.head++;
+    const forTrace = this.byTrace.get(c.traceId);
+    if (forTrace) {
+      forTrace.shift();
+      if (forTrace.length === 0) this.byTrace.delete(c.traceId);
+    }
+    // Drop the evicted prefix once it outweighs the live part, so pushes stay amortised O(1).
+    if (this.head > 1024 && this.head * 2 > this.list.length) {
+      this.list = this.list.slice(this.head);
+      this.openFrom -= this.head;
+      this.head = 0;
+    }
+  }
+
+  private close(c: Correlation, now: number): void {
+    c.closedAt = now;
+    if (this.open.get(c.traceId) === c) this.open.delete(c.traceId);
+    this.opts.onClose(c);
+  }
+
+  private addService(c: Correlation, service: string): void {
+    if (!c.services.includes(service)) c.services.push(service);
+  }
+
+  private widen(c: Correlation, ms: number): void {
+    if (ms <= 0) return;
+    if (c.firstMs === 0 || ms < c.firstMs) c.firstMs = ms;
+    if (ms > c.lastMs) c.lastMs = ms;
+  }
+
+  /** First value wins: later spans of a trace rarely disagree, and a stable record is easier to query. */
+  private merge(c: Correlation, attrs: SeedAttributes): void {
+    for (const k in attrs) {
+      const key = k as keyof SeedAttributes;
+      if (c.attributes[key] === undefined) c.attributes[key] = attrs[key];
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '../../../correlator/config.js';
+
+function errorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    return err as ConfigError;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('correlator config', () => {
+  it('uses the seed defaults when nothing is set', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 8080,
+      windowSeconds: 60,
+      maxBatchSize: 5000,
+      lokiLabels: ['service', 'env'],
+      exportReceivedLogs: false,
+      env: 'dev',
+    });
+    expect(c.lokiUrl).toBeUndefined();
+    expect(c.datadog).toBeUndefined();
+    expect(c.basicAuth).toBeUndefined();
+  });
+
+  it('refuses trace_id as a Loki label and says why', () => {
+    const err = errorOf({ LOKI_LABELS: 'service,trace_id' });
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.variable).toBe('LOKI_LABELS');
+    expect(err.message).toMatch(/trace_id cannot be a Loki label.*structured metadata/);
+  });
+
+  it('refuses labels outside service and env', () => {
+    expect(errorOf({ LOKI_LABELS: 'service,pod' }).message).toMatch(/LOKI_LABELS: "pod" is not allowed/);
+  });
+
+  it('names the variable of a malformed number', () => {
+    expect(errorOf({ CORR_WINDOW_SECONDS: 'soon' }).message).toBe(
+      'CORR_WINDOW_SECONDS: must be a whole number, got "soon"',
+    );
+    expect(errorOf({ PORT: '70000' }).variable).toBe('PORT');
+  });
+
+  it('wants both Basic auth variables or neither', () => {
+    expect(errorOf({ BASIC_AUTH_USER: 'admin' }).variable).toBe('BASIC_AUTH_PASSWORD');
+    expect(loadConfig({ BASIC_AUTH_USER: 'a', BASIC_AUTH_PASSWORD: 'b' }).basicAuth).toEqual({
+      user: 'a',
+      password: 'b',
+    });
+  });
+
+  it('refuses a URL that is not http(s)', () => {
+    expect(errorOf({ LOKI_URL: 'loki:3100' }).variable).toBe('LOKI_URL');
+  });
+
+  it('builds the Datadog intake URL from DD_SITE', () => {
+    const c = loadConfig({ DATADOG_API_KEY: 'k', DD_SITE: 'datadoghq.eu' });
+    expect(c.datadog).toEqual({
+      apiKey: 'k',
+      site: 'datadoghq.eu',
+      logsUrl: 'https://http-intake.logs.datadoghq.eu/api/v2/logs',
+    });
+  });
+
+  it('refuses a queue smaller than one batch', () => {
+    expect(errorOf({ MAX_BATCH_SIZE: '100', EXPORT_QUEUE_MAX_RECORDS: '10' }).variable).toBe(
+      'EXPORT_QUEUE_MAX_RECORDS',
+    );
+  });
+
+  it('reads EXPORT_RECEIVED_LOGS as a boolean', () => {
+    expect(loadConfig({ EXPORT_RECEIVED_LOGS: 'true' }).exportReceivedLogs).toBe(true);
+    expect(errorOf({ EXPORT_RECEIVED_LOGS: 'maybe' }).variable).toBe('EXPORT_RECEIVED_LOGS');
+  });
+});
