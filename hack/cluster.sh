@@ -9,6 +9,9 @@
 source "$(dirname "$0")/lib.sh"
 DIR="${VIGIL_CLUSTER_DIR:-/tmp/vigil-cluster}"
 NODES="${VIGIL_FAKE_NODES:-3}"
+# No storage provisioner runs here: a default StorageClass with pre-created volumes lets the
+# controller-manager bind StatefulSets' claims, as static local provisioning does.
+VOLUMES="${VIGIL_FAKE_VOLUMES:-200}"
 KUBE_BIN="$(tool_dir kube "$KUBE_VERSION")"
 ETCD_BIN="$(tool_dir etcd "$ETCD_VERSION")"
 KWOK_BIN="$(tool_dir kwok "$KWOK_VERSION")"
@@ -110,6 +113,22 @@ YAML
   done
 }
 
+storage() {
+  cat <<YAML
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations: { storageclass.kubernetes.io/is-default-class: "true" }
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: Immediate
+YAML
+  local i
+  for ((i = 0; i < VOLUMES; i++)); do
+    printf -- '---\napiVersion: v1\nkind: PersistentVolume\nmetadata: { name: local-pv-%03d }\nspec:\n  capacity: { storage: 10Ti }\n  accessModes: [ReadWriteOnce]\n  persistentVolumeReclaimPolicy: Delete\n  storageClassName: standard\n  hostPath: { path: /tmp/vigil-local-pv/%03d }\n' "$i" "$i"
+  done
+}
+
 up() {
   for b in "$KUBE_BIN/kube-apiserver" "$KUBE_BIN/kube-controller-manager" "$KUBE_BIN/kube-scheduler" "$ETCD_BIN/etcd" "$KWOK_BIN/kwok"; do
     [[ -x "$b" ]] || { log "missing $b; run hack/build-tools.sh (make tools) first"; exit 1; }
@@ -159,6 +178,7 @@ up() {
 
   wait_for kube-apiserver 30 kc get namespace default
   fake_nodes | kc apply -f - >/dev/null
+  storage | kc apply -f - >/dev/null
   wait_for kube-controller-manager 60 kc get serviceaccount default -n default
   wait_for kwok 60 bash -c "[[ \$(kubectl --kubeconfig=$KUBECONFIG_FILE get nodes --no-headers 2>/dev/null | grep -c ' Ready') -ge $NODES ]]"
   for p in kube-controller-manager kube-scheduler kwok; do running "$p" || { log "$p exited:"; tail -n 20 "$DIR/$p.log" >&2; exit 1; }; done

@@ -1,0 +1,89 @@
+// The operator's configuration from env and flags, validated once at start with messages that name
+// the variable or flag. Pure: main.ts passes process.env and argv in.
+import { hostname } from 'node:os';
+import type { OperatorConfig } from './controller/operator.js';
+
+export interface RunConfig {
+  kubeconfig?: string;
+  logLevel: string;
+  operator: OperatorConfig;
+}
+
+const FLAGS: Record<string, string> = {
+  '--kubeconfig': 'KUBECONFIG',
+  '--namespaces': 'VIGIL_NAMESPACES',
+  '--workers': 'VIGIL_WORKERS',
+  '--metrics-port': 'VIGIL_METRICS_PORT',
+  '--leader-elect': 'VIGIL_LEADER_ELECT',
+  '--leader-election-namespace': 'POD_NAMESPACE',
+  '--identity': 'POD_NAME',
+  '--resync-seconds': 'VIGIL_RESYNC_SECONDS',
+  '--watch-timeout-seconds': 'VIGIL_WATCH_TIMEOUT_SECONDS',
+  '--log-level': 'LOG_LEVEL',
+};
+export const OPERATOR_FLAGS = Object.keys(FLAGS);
+
+export function loadConfig(env: Record<string, string | undefined>, argv: string[]): RunConfig {
+  const v: Record<string, string | undefined> = { ...env };
+  const errors: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const key = FLAGS[flag];
+    if (!key) {
+      errors.push(`unknown flag ${flag} (known: ${OPERATOR_FLAGS.join(', ')})`);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) errors.push(`${flag} needs a value`);
+    else v[key] = value;
+  }
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = v[name];
+    if (raw === undefined || raw === '') return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      errors.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return def;
+    }
+    return n;
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = v[name];
+    if (raw === undefined || raw === '') return def;
+    if (['true', '1', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'no'].includes(raw)) return false;
+    errors.push(`${name} must be true or false, got "${raw}"`);
+    return def;
+  };
+  const namespaces = v.VIGIL_NAMESPACES?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const ns of namespaces ?? []) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) errors.push(`VIGIL_NAMESPACES: "${ns}" is not a namespace name`);
+  }
+  const logLevel = v.LOG_LEVEL ?? 'info';
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(logLevel)) {
+    errors.push(`LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, got "${logLevel}"`);
+  }
+  const leaderElect = bool('VIGIL_LEADER_ELECT', false);
+  const config: RunConfig = {
+    kubeconfig: v.KUBECONFIG || undefined,
+    logLevel,
+    operator: {
+      namespaces: namespaces?.length ? namespaces : undefined,
+      workers: int('VIGIL_WORKERS', 4, 1, 64),
+      healthPort: int('VIGIL_METRICS_PORT', 8080, 0, 65535),
+      resyncMs: int('VIGIL_RESYNC_SECONDS', 600, 10, 86400) * 1000,
+      watchTimeoutSeconds: int('VIGIL_WATCH_TIMEOUT_SECONDS', 300, 5, 3600),
+      leaderElection: leaderElect
+        ? {
+            namespace: v.POD_NAMESPACE || 'vigil-system',
+            name: 'vigil-operator',
+            identity: v.POD_NAME || `${hostname()}-${process.pid}`,
+          }
+        : undefined,
+    },
+  };
+  if (errors.length) throw new Error(`invalid configuration:\n  ${errors.join('\n  ')}`);
+  return config;
+}
