@@ -1,0 +1,66 @@
+// Vigil's correlation engine: joins logs and spans by trace_id in a window. With more than one
+// replica the collector routes by trace ID over the headless Service, so a trace stays on one pod.
+import type { k8s } from 'cdk8s-plus-33';
+import type { Construct } from 'constructs';
+import { PORTS, type StackContext } from './context.js';
+import { IMAGES } from './images.js';
+import { container, deployment, podTemplate, service, serviceAccount } from './pod.js';
+
+const LOKI_LABELS = ['service', 'env'];
+
+export function correlatorEnv(ctx: StackContext): k8s.EnvVar[] {
+  const s = ctx.spec.correlation;
+  const env: k8s.EnvVar[] = [
+    { name: 'PORT', value: `${PORTS.correlator}` },
+    { name: 'ENV', value: ctx.spec.environment },
+    { name: 'CORR_WINDOW_SECONDS', value: `${s?.windowSeconds ?? 60}` },
+    { name: 'MAX_BATCH_SIZE', value: `${s?.batchSize ?? 5000}` },
+  ];
+  if (ctx.on.loki) {
+    env.push({ name: 'LOKI_URL', value: `http://${ctx.host('loki')}:${PORTS.loki}` });
+    // The correlator accepts only the low-cardinality labels it knows.
+    const labels = (ctx.spec.logs?.labels ?? LOKI_LABELS).filter((l) => LOKI_LABELS.includes(l));
+    if (labels.length) env.push({ name: 'LOKI_LABELS', value: labels.join(',') });
+  }
+  if (s?.basicAuthSecretRef) {
+    const name = s.basicAuthSecretRef.name;
+    env.push(
+      { name: 'BASIC_AUTH_USER', valueFrom: { secretKeyRef: { name, key: 'username' } } },
+      { name: 'BASIC_AUTH_PASSWORD', valueFrom: { secretKeyRef: { name, key: 'password' } } },
+    );
+  }
+  if (s?.datadog) {
+    env.push({
+      name: 'DATADOG_API_KEY',
+      valueFrom: { secretKeyRef: { name: s.datadog.apiKeySecretRef.name, key: s.datadog.apiKeySecretRef.key } },
+    });
+    if (s.datadog.site) env.push({ name: 'DD_SITE', value: s.datadog.site });
+  }
+  return env;
+}
+
+export function correlatorChart(scope: Construct, ctx: StackContext): void {
+  const c = 'correlator';
+  serviceAccount(scope, ctx, c);
+  const ports = [
+    { name: 'http', port: PORTS.correlator },
+    { name: 'otlp-grpc', port: PORTS.otlpGrpc },
+  ];
+  const pod = podTemplate(ctx, c, {
+    uid: 1000,
+    containers: [
+      container({
+        name: 'correlator',
+        image: ctx.spec.correlation?.image ?? IMAGES.correlator,
+        args: ['correlator'],
+        env: correlatorEnv(ctx),
+        ports,
+        resources: ctx.size.correlator.resources,
+        probe: { path: '/health', port: 'http' },
+      }),
+    ],
+  });
+  deployment(scope, ctx, c, pod, ctx.size.correlator.replicas);
+  service(scope, ctx, c, ports);
+  service(scope, ctx, c, ports, { id: 'headless', name: `${ctx.name(c)}-headless`, headless: true });
+}

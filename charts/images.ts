@@ -1,0 +1,20 @@
+// Every image a stack runs, pinned, in one place. Changing a version here changes what every stack
+// deploys; hack/build-otelcol.sh and hack/tools/loki build the validators from the same versions
+// (test/unit/charts/images.test.ts checks they agree).
+
+export const OTELCOL_VERSION = '0.161.0';
+export const LOKI_VERSION = '3.7.8';
+export const TEMPO_VERSION = '2.9.0';
+export const PROMETHEUS_VERSION = '3.5.0';
+
+export const IMAGES = {
+  collector: `otel/opentelemetry-collector-contrib:${OTELCOL_VERSION}`,
+  prometheus: `quay.io/prometheus/prometheus:v${PROMETHEUS_VERSION}`,
+  alertmanager: 'quay.io/prometheus/alertmanager:v0.28.1',
+  loki: `docker.io/grafana/loki:${LOKI_VERSION}`,
+  tempo: `docker.io/grafana/tempo:${TEMPO_VERSION}`,
+  grafana: 'docker.io/grafana/grafana:12.2.0',
+  /** Collects labelled ConfigMaps into a folder: SLO rules for Prometheus, dashboards for Grafana. */
+  configSidecar: 'quay.io/kiwigrid/k8s-sidecar:1.30.3',
+  correlator: 'ghcr.io/vigil-dev/vigil:0.1.0',
+} as const;

@@ -1,0 +1,119 @@
+// Loki, single binary: schema v13 on TSDB, structured metadata (trace_id lives there, never in a
+// label), retention through the compactor, a PVC or S3.
+import type { Construct } from 'constructs';
+import yaml from 'js-yaml';
+import { goDuration, PORTS, placeholder, type StackContext } from './context.js';
+import { IMAGES } from './images.js';
+import {
+  configHash,
+  configMap,
+  configMapVolume,
+  container,
+  emptyDir,
+  podTemplate,
+  service,
+  serviceAccount,
+  statefulSet,
+} from './pod.js';
+import { s3Endpoint, s3Env } from './storage.js';
+
+type Config = Record<string, unknown>;
+
+/** loki.yaml for a stack; exported for `loki -verify-config`. */
+export function lokiConfig(ctx: StackContext): Config {
+  const s3 = ctx.spec.objectStorage?.s3;
+  const store = s3 ? 's3' : 'filesystem';
+  const storage: Config = s3
+    ? {
+        s3: {
+          endpoint: s3Endpoint(s3).host,
+          insecure: s3Endpoint(s3).insecure,
+          bucketnames: s3.bucket,
+          region: s3.region,
+          s3forcepathstyle: true,
+          // Expanded by Loki from the environment (-config.expand-env), never written here.
+          access_key_id: placeholder('AWS_ACCESS_KEY_ID'),
+          secret_access_key: placeholder('AWS_SECRET_ACCESS_KEY'),
+        },
+      }
+    : { filesystem: { chunks_directory: '/var/loki/chunks', rules_directory: '/var/loki/rules' } };
+  return {
+    auth_enabled: false,
+    server: { http_listen_port: PORTS.loki, grpc_listen_port: 9095, log_level: 'info' },
+    common: {
+      instance_addr: '127.0.0.1',
+      path_prefix: '/var/loki',
+      replication_factor: 1,
+      ring: { kvstore: { store: 'inmemory' } },
+      storage,
+    },
+    schema_config: {
+      configs: [
+        {
+          from: '2024-01-01',
+          store: 'tsdb',
+          object_store: store,
+          schema: 'v13',
+          index: { prefix: 'index_', period: '24h' },
+        },
+      ],
+    },
+    limits_config: {
+      allow_structured_metadata: true,
+      retention_period: goDuration(ctx.spec.logs?.retention ?? '7d'),
+      volume_enabled: true,
+    },
+    compactor: {
+      working_directory: '/var/loki/compactor',
+      compaction_interval: '10m',
+      retention_enabled: true,
+      retention_delete_delay: '2h',
+      delete_request_store: store,
+    },
+    pattern_ingester: { enabled: false },
+    analytics: { reporting_enabled: false },
+  };
+}
+
+export function lokiChart(scope: Construct, ctx: StackContext): void {
+  const c = 'loki';
+  const text = yaml.dump(lokiConfig(ctx), { noRefs: true, lineWidth: -1 });
+  configMap(scope, 'config', ctx.name(c), { 'loki.yaml': text });
+  serviceAccount(scope, ctx, c);
+  const s3 = ctx.spec.objectStorage?.s3;
+  const size = ctx.size.loki;
+  const pod = podTemplate(ctx, c, {
+    uid: 10001,
+    configHash: configHash(text),
+    containers: [
+      container({
+        name: 'loki',
+        image: ctx.spec.logs?.image ?? IMAGES.loki,
+        args: ['-config.file=/etc/loki/loki.yaml', '-config.expand-env=true', '-target=all'],
+        env: s3 ? s3Env(s3) : undefined,
+        ports: [
+          { name: 'http', port: PORTS.loki },
+          { name: 'grpc', port: 9095 },
+        ],
+        mounts: [
+          { name: 'config', mountPath: '/etc/loki', readOnly: true },
+          { name: 'data', mountPath: '/var/loki' },
+          { name: 'tmp', mountPath: '/tmp' },
+        ],
+        resources: size.resources,
+        probe: { path: '/ready', port: 'http' },
+      }),
+    ],
+    volumes: [configMapVolume('config', ctx.name(c)), emptyDir('tmp')],
+  });
+  // With S3 the volume still holds the WAL, TSDB head and compactor state.
+  statefulSet(scope, ctx, c, pod, {
+    replicas: size.replicas,
+    serviceName: ctx.name(c),
+    volume: { name: 'data', size: size.storage ?? '10Gi', storageClassName: ctx.spec.logs?.storage?.storageClassName },
+  });
+  service(scope, ctx, c, [
+    { name: 'http', port: PORTS.loki },
+    { name: 'grpc', port: 9095 },
+  ]);
+}

@@ -1,0 +1,130 @@
+// Tempo, single binary: OTLP in, the metrics generator (service graphs, span metrics) remote-writes
+// to Prometheus with exemplars, retention by the compactor, a PVC or S3.
+import type { Construct } from 'constructs';
+import yaml from 'js-yaml';
+import { goDuration, PORTS, placeholder, type StackContext } from './context.js';
+import { IMAGES } from './images.js';
+import {
+  configHash,
+  configMap,
+  configMapVolume,
+  container,
+  emptyDir,
+  podTemplate,
+  service,
+  serviceAccount,
+  statefulSet,
+} from './pod.js';
+import { s3Endpoint, s3Env } from './storage.js';
+
+type Config = Record<string, unknown>;
+
+/** tempo.yaml for a stack. */
+export function tempoConfig(ctx: StackContext): Config {
+  const t = ctx.spec.traces;
+  const s3 = ctx.spec.objectStorage?.s3;
+  const processors = [
+    ...(t?.serviceGraphs !== false ? ['service-graphs'] : []),
+    ...(t?.spanMetrics !== false ? ['span-metrics'] : []),
+  ];
+  const generate = ctx.on.prometheus && processors.length > 0;
+  const config: Config = {
+    stream_over_http_enabled: true,
+    server: { http_listen_port: PORTS.tempo, grpc_listen_port: 9095, log_level: 'info' },
+    distributor: {
+      receivers: {
+        otlp: {
+          protocols: {
+            grpc: { endpoint: `0.0.0.0:${PORTS.otlpGrpc}` },
+            http: { endpoint: `0.0.0.0:${PORTS.otlpHttp}` },
+          },
+        },
+      },
+    },
+    ingester: { max_block_duration: '5m' },
+    compactor: { compaction: { block_retention: goDuration(t?.retention ?? '7d') } },
+    storage: {
+      trace: s3
+        ? {
+            backend: 's3',
+            wal: { path: '/var/tempo/wal' },
+            s3: {
+              bucket: s3.bucket,
+              prefix: 'tempo',
+              endpoint: s3Endpoint(s3).host,
+              insecure: s3Endpoint(s3).insecure,
+              region: s3.region,
+              forcepathstyle: true,
+              access_key: placeholder('AWS_ACCESS_KEY_ID'),
+              secret_key: placeholder('AWS_SECRET_ACCESS_KEY'),
+            },
+          }
+        : { backend: 'local', wal: { path: '/var/tempo/wal' }, local: { path: '/var/tempo/blocks' } },
+    },
+    usage_report: { reporting_enabled: false },
+  };
+  if (generate) {
+    config.metrics_generator = {
+      registry: { external_labels: { source: 'tempo', vigil_stack: ctx.stack } },
+      storage: {
+        path: '/var/tempo/generator/wal',
+        remote_write: [
+          { url: `http://${ctx.host('prometheus')}:${PORTS.prometheus}/api/v1/write`, send_exemplars: true },
+        ],
+      },
+      traces_storage: { path: '/var/tempo/generator/traces' },
+    };
+    config.overrides = { defaults: { metrics_generator: { processors } } };
+  }
+  return config;
+}
+
+export function tempoChart(scope: Construct, ctx: StackContext): void {
+  const c = 'tempo';
+  const text = yaml.dump(tempoConfig(ctx), { noRefs: true, lineWidth: -1 });
+  configMap(scope, 'config', ctx.name(c), { 'tempo.yaml': text });
+  serviceAccount(scope, ctx, c);
+  const s3 = ctx.spec.objectStorage?.s3;
+  const size = ctx.size.tempo;
+  const pod = podTemplate(ctx, c, {
+    uid: 10001,
+    configHash: configHash(text),
+    containers: [
+      container({
+        name: 'tempo',
+        image: ctx.spec.traces?.image ?? IMAGES.tempo,
+        args: ['-config.file=/etc/tempo/tempo.yaml', '-config.expand-env=true', '-target=all'],
+        env: s3 ? s3Env(s3) : undefined,
+        ports: [
+          { name: 'http', port: PORTS.tempo },
+          { name: 'grpc', port: 9095 },
+          { name: 'otlp-grpc', port: PORTS.otlpGrpc },
+          { name: 'otlp-http', port: PORTS.otlpHttp },
+        ],
+        mounts: [
+          { name: 'config', mountPath: '/etc/tempo', readOnly: true },
+          { name: 'data', mountPath: '/var/tempo' },
+          { name: 'tmp', mountPath: '/tmp' },
+        ],
+        resources: size.resources,
+        probe: { path: '/ready', port: 'http' },
+      }),
+    ],
+    volumes: [configMapVolume('config', ctx.name(c)), emptyDir('tmp')],
+  });
+  statefulSet(scope, ctx, c, pod, {
+    replicas: size.replicas,
+    serviceName: ctx.name(c),
+    volume: {
+      name: 'data',
+      size: size.storage ?? '10Gi',
+      storageClassName: ctx.spec.traces?.storage?.storageClassName,
+    },
+  });
+  service(scope, ctx, c, [
+    { name: 'http', port: PORTS.tempo },
+    { name: 'grpc', port: 9095 },
+    { name: 'otlp-grpc', port: PORTS.otlpGrpc },
+    { name: 'otlp-http', port: PORTS.otlpHttp },
+  ]);
+}

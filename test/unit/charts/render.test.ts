@@ -1,0 +1,167 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import yaml from 'js-yaml';
+import { COMPONENTS } from '../../../charts/labels.js';
+import {
+  LABEL_COMPONENT,
+  LABEL_INSTANCE,
+  LABEL_MANAGED_BY,
+  LABEL_NAME,
+  LABEL_PART_OF,
+  LABEL_STACK,
+} from '../../../operator/conventions.js';
+import { toYaml } from '../../../operator/render/cli.js';
+import { type KubeObject, renderStack, stackEndpoints, workloadsByComponent } from '../../../operator/render/index.js';
+import { aStack, FIXTURES, GOLDEN_DIR, loadStack } from './stacks.js';
+
+const render = (s: ReturnType<typeof aStack>) => {
+  const r = renderStack(s);
+  expect(r.problems).toEqual([]);
+  return r.objects;
+};
+const key = (o: KubeObject) => `${o.kind}/${o.metadata.name}`;
+
+describe('golden files', () => {
+  for (const [name, file] of Object.entries(FIXTURES)) {
+    it(`renders the ${name} stack exactly as golden/${name}.yaml (UPDATE_GOLDEN=1 rewrites it)`, () => {
+      const text = render(loadStack(file)).map(toYaml).join('---\n');
+      const golden = join(GOLDEN_DIR, `${name}.yaml`);
+      if (process.env.UPDATE_GOLDEN === '1') {
+        mkdirSync(GOLDEN_DIR, { recursive: true });
+        writeFileSync(golden, text);
+      }
+      expect(existsSync(golden)).toBe(true);
+      expect(text).toBe(readFileSync(golden, 'utf8'));
+    });
+  }
+});
+
+describe('renderStack', () => {
+  it('is deterministic: the same stack renders to the same objects twice', () => {
+    const s = loadStack(FIXTURES.full);
+    expect(renderStack(s)).toEqual(renderStack(structuredClone(s)));
+  });
+
+  it('labels every object, puts it in the stack namespace and sets no ownerReferences', () => {
+    for (const file of Object.values(FIXTURES)) {
+      const s = loadStack(file);
+      for (const o of render(s)) {
+        expect(o.metadata.namespace).toBe(s.metadata.namespace);
+        expect(o.metadata.name.startsWith(`${s.metadata.name}-`)).toBe(true);
+        expect(o.metadata).not.toHaveProperty('ownerReferences');
+        const l = o.metadata.labels;
+        for (const k of [LABEL_NAME, LABEL_INSTANCE, LABEL_COMPONENT, LABEL_PART_OF, LABEL_MANAGED_BY]) {
+          expect(l[k]).toBeTruthy();
+        }
+        expect(l[LABEL_STACK]).toBe(s.metadata.name);
+      }
+    }
+  });
+
+  it("never copies the CR's app.kubernetes.io/instance or argocd.argoproj.io labels to children", () => {
+    const s = loadStack(FIXTURES['s3-large']);
+    expect(s.metadata.labels?.[LABEL_INSTANCE]).toBe('argo-app');
+    const text = JSON.stringify(render(s));
+    expect(text).not.toContain('argo-app');
+    expect(text).not.toContain('argocd.argoproj.io');
+  });
+
+  it('turning traces off removes Tempo and its wiring and changes nothing else', () => {
+    const on = render(loadStack(FIXTURES.full));
+    const full = loadStack(FIXTURES.full);
+    const off = render({ ...full, spec: { ...full.spec, traces: { ...full.spec.traces!, enabled: false } } });
+    const offByKey = new Map(off.map((o) => [key(o), o]));
+    const changed: string[] = [];
+    for (const o of on) {
+      const other = offByKey.get(key(o));
+      if (!other) expect(o.metadata.labels[LABEL_COMPONENT]).toBe('tempo');
+      else if (JSON.stringify(other) !== JSON.stringify(o)) changed.push(key(o));
+    }
+    expect(off.every((o) => on.some((x) => key(x) === key(o)))).toBe(true);
+    expect(on.filter((o) => o.metadata.labels[LABEL_COMPONENT] === 'tempo').length).toBeGreaterThan(0);
+    // Only what points at Tempo changes: the collector's exporter, Grafana's datasource, Prometheus's
+    // scrape job and down-alert for Tempo, and the config hashes of those pods.
+    expect(changed.sort()).toEqual([
+      'ConfigMap/full-collector',
+      'ConfigMap/full-grafana-datasources',
+      'ConfigMap/full-prometheus',
+      'ConfigMap/full-prometheus-rules',
+      'Deployment/full-collector',
+      'Deployment/full-grafana',
+      'StatefulSet/full-prometheus',
+    ]);
+    const promOn = on.find((o) => key(o) === 'ConfigMap/full-prometheus')!;
+    const promOff = off.find((o) => key(o) === 'ConfigMap/full-prometheus')!;
+    // biome-ignore lint/suspicious/noExplicitAny: walking plain JSON
+    const jobs = (o: KubeObject) => (yaml.load((o as any).data['prometheus.yml']) as any).scrape_configs;
+    expect(jobs(promOn).filter((j: { job_name: string }) => j.job_name !== 'tempo')).toEqual(jobs(promOff));
+    const offText = JSON.stringify(off);
+    expect(offText).not.toContain('full-tempo');
+    expect(offText).not.toContain('otlp_grpc/tempo');
+    expect(offText).not.toContain('uid: tempo');
+  });
+
+  it('renders nothing for a disabled component', () => {
+    const objects = render(aStack({ grafana: { enabled: false }, correlation: { enabled: false } }));
+    const components = new Set(objects.map((o) => o.metadata.labels[LABEL_COMPONENT]));
+    expect([...components].sort()).toEqual(['alertmanager', 'collector', 'prometheus']);
+  });
+
+  it('sets every pod default on purpose: pull policy, resources, security context, token mounting', () => {
+    for (const o of render(loadStack(FIXTURES['s3-large']))) {
+      if (!['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind)) continue;
+      // biome-ignore lint/suspicious/noExplicitAny: walking plain JSON
+      const pod = (o as any).spec.template.spec;
+      expect(typeof pod.automountServiceAccountToken).toBe('boolean');
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      for (const c of pod.containers) {
+        expect(c.imagePullPolicy).toBe('IfNotPresent');
+        expect(c.resources.requests.memory).toBeTruthy();
+        expect(c.resources.limits.memory).toBeTruthy();
+        expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+      }
+    }
+  });
+
+  it('sizes components by profile and lets a component override replicas and resources', () => {
+    const replicas = (objects: KubeObject[], name: string) =>
+      // biome-ignore lint/suspicious/noExplicitAny: walking plain JSON
+      (objects.find((o) => o.metadata.name === name && o.kind === 'Deployment') as any).spec.replicas;
+    expect(replicas(render(aStack({}, 'a')), 'a-collector')).toBe(1);
+    expect(
+      replicas(render({ ...aStack({}, 'a'), spec: { ...aStack({}, 'a').spec, size: 'large' } }), 'a-collector'),
+    ).toBe(3);
+    const custom = render(aStack({ collector: { replicas: 5, resources: { limits: { memory: '3Gi' } } } }, 'a'));
+    expect(replicas(custom, 'a-collector')).toBe(5);
+    // biome-ignore lint/suspicious/noExplicitAny: walking plain JSON
+    const config = yaml.load((custom.find((o) => key(o) === 'ConfigMap/a-collector') as any).data['collector.yaml']);
+    expect(JSON.stringify(config)).toContain('"limit_mib":2457');
+  });
+});
+
+describe('workloadsByComponent', () => {
+  it('lists the Deployments, StatefulSets and DaemonSets of every enabled component', () => {
+    const w = workloadsByComponent(render(loadStack(FIXTURES['s3-large'])));
+    expect(Object.keys(w).sort()).toEqual([...COMPONENTS].sort());
+    expect(w.collector).toEqual([{ kind: 'DaemonSet', name: 'prod-collector' }]);
+    expect(w.prometheus).toEqual([{ kind: 'StatefulSet', name: 'prod-prometheus' }]);
+    expect(w.correlator).toEqual([{ kind: 'Deployment', name: 'prod-correlator' }]);
+  });
+});
+
+describe('stackEndpoints', () => {
+  it('gives cluster DNS URLs of the enabled components only', () => {
+    expect(stackEndpoints(loadStack(FIXTURES.core))).toEqual({
+      grafana: 'http://core-grafana.observability.svc:3000',
+      prometheus: 'http://core-prometheus.observability.svc:9090',
+      alertmanager: 'http://core-alertmanager.observability.svc:9093',
+      otlpGrpc: 'http://core-collector.observability.svc:4317',
+      otlpHttp: 'http://core-collector.observability.svc:4318',
+      correlator: 'http://core-correlator.observability.svc:8080',
+    });
+    const full = stackEndpoints(loadStack(FIXTURES.full));
+    expect(full.loki).toBe('http://full-loki.observability.svc:3100');
+    expect(full.tempo).toBe('http://full-tempo.observability.svc:3200');
+  });
+});
