@@ -2,6 +2,7 @@
 // the vendored opentelemetry-proto files into camelCase objects of the same shape OTLP/JSON has,
 // so one walker serves both; the helpers below absorb the differences (Long vs string/number
 // 64-bit ints, Buffer vs hex ids).
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import {
@@ -14,7 +15,11 @@ import {
   type SpanEvent,
 } from './model.js';
 
-const PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
+// Beside this file when run from source; tsc does not copy .proto files, so a build in dist/
+// reads them from the source tree (the image must ship correlator/proto/).
+const PROTO_DIR = [new URL('./proto/', import.meta.url), new URL('../../correlator/proto/', import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((dir) => existsSync(`${dir}vigil/responses.proto`)) as string;
 
 function loadRoot(): protobuf.Root {
   const root = new protobuf.Root();
