@@ -87,6 +87,8 @@ export class CorrelationStore {
   private openFrom = 0;
   private readonly open = new Map<string, Correlation>();
   private readonly byTrace = new Map<string, Correlation[]>();
+  /** Held records per service, so a query for a service nobody has skips the scan. */
+  private readonly serviceCounts = new Map<string, number>();
   private nextId = 1;
   evictedOpen = 0;
   evictedClosed = 0;
@@ -157,6 +159,7 @@ export class CorrelationStore {
   query(q: Query): Correlation[] {
     const out: Correlation[] = [];
     if (q.limit <= 0) return out;
+    if (q.service !== undefined && !this.serviceCounts.has(q.service)) return out;
     const candidates = q.traceId !== undefined ? (this.byTrace.get(q.traceId) ?? []) : this.list;
     const stop = q.traceId !== undefined ? 0 : this.head;
     for (let i = candidates.length - 1; i >= stop; i--) {
@@ -208,6 +211,11 @@ export class CorrelationStore {
       this.evictedClosed++;
     }
     this.opts.onEvict?.(c, wasOpen);
+    for (const s of c.services) {
+      const n = (this.serviceCounts.get(s) ?? 1) - 1;
+      if (n === 0) this.serviceCounts.delete(s);
+      else this.serviceCounts.set(s, n);
+    }
     this.head++;
     const forTrace = this.byTrace.get(c.traceId);
     if (forTrace) {
@@ -229,7 +237,9 @@ export class CorrelationStore {
   }
 
   private addService(c: Correlation, service: string): void {
-    if (!c.services.includes(service)) c.services.push(service);
+    if (c.services.includes(service)) return;
+    c.services.push(service);
+    this.serviceCounts.set(service, (this.serviceCounts.get(service) ?? 0) + 1);
   }
 
   private widen(c: Correlation, ms: number): void {
