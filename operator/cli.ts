@@ -11,6 +11,7 @@ commands:
   operator [--flags]    run the controller (env: KUBECONFIG, VIGIL_NAMESPACES, VIGIL_WORKERS, VIGIL_LEADER_ELECT, ...)
   render -f FILE [-o DIR] [-n NS]  print (or write to DIR) the manifests an ObservabilityStack renders to
   correlator            run the correlation engine (OTLP in, correlations out; configured by env)
+  slo rules|dashboard -f FILE...  print the Prometheus rule file or Grafana dashboard JSON an SLO generates
 `;
 
 const stdio: Output = {
@@ -25,6 +26,7 @@ const commands: Record<string, Command> = {
   operator: (args) => import('./main.js').then((m) => m.runOperator(args)),
   render: (args, io) => import('./render/cli.js').then((m) => m.runRender(args, io)),
   correlator: (args, io) => import('../correlator/main.js').then((m) => m.runCorrelator(args, io)),
+  slo: (args, io) => import('./slo/cli.js').then((m) => m.runSlo(args, io)),
   crds: (_args, io) => {
     io.out(
       allCrds()

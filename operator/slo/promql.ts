@@ -179,7 +179,32 @@ function stringEnd(s: string, start: number): number {
   return -1;
 }
 
-/** Replaces every {{window}} (spaces allowed inside the braces) with a duration. */
+/**
+ * Replaces every {{window}} (spaces allowed inside the braces) with a duration, and drops
+ * comments: a `# …` at the end of a user's query would swallow the brackets Vigil puts around it.
+ */
 export function withWindow(template: string, window: string): string {
-  return template.replace(/\{\{\s*window\s*\}\}/g, window);
+  return stripComments(template.replace(/\{\{\s*window\s*\}\}/g, window)).trim();
+}
+
+/** The expression without `# …` comments (strings are left alone). */
+export function stripComments(expr: string): string {
+  let out = '';
+  let i = 0;
+  while (i < expr.length) {
+    const c = expr[i];
+    if (c === '"' || c === "'" || c === '`') {
+      const end = stringEnd(expr, i);
+      const stop = end < 0 ? expr.length : end + 1;
+      out += expr.slice(i, stop);
+      i = stop;
+    } else if (c === '#') {
+      const nl = expr.indexOf('\n', i);
+      i = nl < 0 ? expr.length : nl;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
 }

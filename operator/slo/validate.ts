@@ -4,7 +4,14 @@
 import type { SLO } from '../api/types.js';
 import type { Problem } from '../api/validate.js';
 import { RESERVED_LABELS, type Tier } from './conventions.js';
-import { formatGoFloat, LABEL_NAME_RE, percentToRatios, promqlShapeProblems, selectorShapeProblems } from './promql.js';
+import {
+  formatGoFloat,
+  LABEL_NAME_RE,
+  percentToRatios,
+  promqlShapeProblems,
+  selectorShapeProblems,
+  tidy,
+} from './promql.js';
 import { bucketBound, tierEnabled } from './rules.js';
 import { type BurnWindow, burnFactor, DEFAULT_WINDOWS, durationHours, longestAlertWindow } from './windows.js';
 
@@ -70,7 +77,7 @@ export function sloProblems(slo: SLO, windows: readonly BurnWindow[] = DEFAULT_W
         const needed = burnFactor(w, periodHours) * budget;
         if (needed >= 1) {
           add('spec.objective', [
-            `with an error budget of ${budget * 100}%, the ${tier} pair ${w.short}/${w.long} would need an error ratio of ${Number((needed * 100).toPrecision(4))}% and can never fire; raise the objective or disable the ${tier} tier`,
+            `with an error budget of ${tidy(budget * 100)}%, the ${tier} pair ${w.short}/${w.long} would need an error ratio of ${Number((needed * 100).toPrecision(4))}% and can never fire; raise the objective or disable the ${tier} tier`,
           ]);
         }
       }
