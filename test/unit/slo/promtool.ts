@@ -15,10 +15,13 @@ export interface PromtoolResult {
   output: string;
 }
 
+/** PROMTOOL picks another binary (e.g. the v3 one hack/build-promtool.sh builds); PATH otherwise. */
+export const PROMTOOL = process.env.PROMTOOL || 'promtool';
+
 export function promtool(args: string[], cwd?: string): PromtoolResult {
-  const r = spawnSync('promtool', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(PROMTOOL, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.error) {
-    throw new Error(`cannot run promtool (${r.error.message}); run hack/ensure-promtool.sh or make test`);
+    throw new Error(`cannot run ${PROMTOOL} (${r.error.message}); run hack/ensure-promtool.sh or make test`);
   }
   return { code: r.status, output: `${r.stdout}${r.stderr}` };
 }
