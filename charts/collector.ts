@@ -71,15 +71,15 @@ export function collectorConfig(ctx: StackContext): Config {
       : undefined;
     if (ctx.size.correlator.replicas > 1) {
       // Every span and log of a trace must reach the same correlator instance to be joined.
-      exporters['loadbalancing/correlator'] = {
+      exporters['load_balancing/correlator'] = {
         routing_key: 'traceID',
         protocol: { otlp: { tls: { insecure: true }, headers } },
         resolver: {
           dns: { hostname: `${ctx.name('correlator')}-headless.${ctx.namespace}.svc`, port: `${CORRELATOR_GRPC_PORT}` },
         },
       };
-      traces.push('loadbalancing/correlator');
-      logs.push('loadbalancing/correlator');
+      traces.push('load_balancing/correlator');
+      logs.push('load_balancing/correlator');
     } else {
       const base = `http://${ctx.host('correlator')}:${PORTS.correlator}/api/otlp`;
       exporters['otlp_http/correlator'] = {
