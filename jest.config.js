@@ -10,6 +10,8 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  // Integration tests wait on a real control plane; a per-project testTimeout is not honoured.
+  testTimeout: 120_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
@@ -18,7 +20,6 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
-      testTimeout: 120_000,
     },
   ],
 };

@@ -56,6 +56,11 @@ certs() {
   local token; token="$(openssl rand -hex 24)"
   printf '%s,admin,admin,"system:masters"\n' "$token" >"$c/tokens.csv"
   echo "$token" >"$c/admin.token"
+  # A user of its own for an operator run by hand or by the tests, so the audit log tells its
+  # requests apart; operator.kubeconfig uses it. (manifests/ run it as a ServiceAccount with RBAC.)
+  token="$(openssl rand -hex 24)"
+  printf '%s,vigil-operator,vigil-operator,"system:masters"\n' "$token" >>"$c/tokens.csv"
+  echo "$token" >"$c/operator.token"
 }
 
 audit_policy() {
@@ -71,8 +76,9 @@ rules:
 YAML
 }
 
-write_kubeconfig() { # port
-  cat >"$KUBECONFIG_FILE" <<YAML
+write_kubeconfig() { # port [file token-file]
+  local file="${2:-$KUBECONFIG_FILE}" token_file="${3:-$DIR/pki/admin.token}"
+  cat >"$file" <<YAML
 apiVersion: v1
 kind: Config
 clusters:
@@ -83,7 +89,7 @@ clusters:
 users:
   - name: admin
     user:
-      token: $(cat "$DIR/pki/admin.token")
+      token: $(cat "$token_file")
 contexts:
   - name: vigil-local
     context: { cluster: vigil-local, user: admin, namespace: default }
@@ -129,6 +135,30 @@ YAML
   done
 }
 
+start_apiserver() {
+  local etcd_port api_port
+  etcd_port="$(cat "$DIR/etcd.port")"; api_port="$(cat "$DIR/apiserver.port")"
+  start_bg kube-apiserver "$KUBE_BIN/kube-apiserver" \
+    --etcd-servers="http://127.0.0.1:$etcd_port" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
+    --secure-port="$api_port" --tls-cert-file="$DIR/pki/apiserver.crt" --tls-private-key-file="$DIR/pki/apiserver.key" \
+    --client-ca-file="$DIR/pki/ca.crt" --token-auth-file="$DIR/pki/tokens.csv" \
+    --service-cluster-ip-range=10.0.0.0/24 --allow-privileged=true --authorization-mode=RBAC \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="$DIR/pki/sa.pub" --service-account-signing-key-file="$DIR/pki/sa.key" \
+    --audit-policy-file="$DIR/audit-policy.yaml" --audit-log-path="$DIR/audit.log" --audit-log-format=json \
+    --cert-dir="$DIR/pki/serving"
+}
+
+# Restarts only the API server (same port, same etcd): clients see their watches break.
+restart_apiserver() {
+  running kube-apiserver || { log "kube-apiserver is not running"; exit 1; }
+  local pid; pid="$(cat "$DIR/kube-apiserver.pid")"
+  kill "$pid"; for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  start_apiserver
+  wait_for kube-apiserver 90 curl -sf --cacert "$DIR/pki/ca.crt" "https://127.0.0.1:$(cat "$DIR/apiserver.port")/readyz"
+  log "kube-apiserver restarted"
+}
+
 up() {
   for b in "$KUBE_BIN/kube-apiserver" "$KUBE_BIN/kube-controller-manager" "$KUBE_BIN/kube-scheduler" "$ETCD_BIN/etcd" "$KWOK_BIN/kwok"; do
     [[ -x "$b" ]] || { log "missing $b; run hack/build-tools.sh (make tools) first"; exit 1; }
@@ -152,17 +182,12 @@ up() {
   wait_for etcd 30 curl -sf "http://127.0.0.1:$etcd_port/health"
   log "etcd ready on 127.0.0.1:$etcd_port"
 
-  start_bg kube-apiserver "$KUBE_BIN/kube-apiserver" \
-    --etcd-servers="http://127.0.0.1:$etcd_port" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
-    --secure-port="$api_port" --tls-cert-file="$DIR/pki/apiserver.crt" --tls-private-key-file="$DIR/pki/apiserver.key" \
-    --client-ca-file="$DIR/pki/ca.crt" --token-auth-file="$DIR/pki/tokens.csv" \
-    --service-cluster-ip-range=10.0.0.0/24 --allow-privileged=true --authorization-mode=RBAC \
-    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file="$DIR/pki/sa.pub" --service-account-signing-key-file="$DIR/pki/sa.key" \
-    --audit-policy-file="$DIR/audit-policy.yaml" --audit-log-path="$DIR/audit.log" --audit-log-format=json \
-    --cert-dir="$DIR/pki/serving"
+  echo "$etcd_port" >"$DIR/etcd.port"
+  echo "$api_port" >"$DIR/apiserver.port"
+  start_apiserver
   wait_for kube-apiserver 90 curl -sf --cacert "$DIR/pki/ca.crt" "https://127.0.0.1:$api_port/readyz"
   write_kubeconfig "$api_port"
+  write_kubeconfig "$api_port" "$DIR/operator.kubeconfig" "$DIR/pki/operator.token"
   log "kube-apiserver ready on https://127.0.0.1:$api_port"
 
   start_bg kube-controller-manager "$KUBE_BIN/kube-controller-manager" --kubeconfig="$KUBECONFIG_FILE" \
@@ -208,6 +233,6 @@ status() {
 }
 
 case "${1:-}" in
-  up) up ;; down) down ;; status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  up) up ;; down) down ;; status) status ;; restart-apiserver) restart_apiserver ;;
+  *) echo "usage: $0 up|down|status|restart-apiserver" >&2; exit 2 ;;
 esac
