@@ -5,7 +5,7 @@
 // a deliberate stop), relists on 410 (ListWatch does), and restarts a watch that has gone quiet for
 // too long (a half-open connection). Handlers only see plain events; they must only enqueue.
 import * as k8s from '@kubernetes/client-node';
-import { apiConfiguration } from './client.js';
+import { apiConfiguration, toKubeError } from './client.js';
 import type { KubeObject } from './types.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
@@ -118,7 +118,8 @@ export function makeInformer(
     if (stopping || restartTimer) return;
     failures++;
     restarts++;
-    hooks.onRestart?.(reason, err);
+    // The raw error embeds the response body and headers; pass on only the code and reason.
+    hooks.onRestart?.(reason, err === undefined ? undefined : toKubeError(err, `watch ${target.kind}`));
     restartTimer = setTimeout(() => {
       restartTimer = undefined;
       if (stopping) return;

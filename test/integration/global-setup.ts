@@ -15,6 +15,10 @@ export default async function globalSetup(): Promise<void> {
   const env = { ...process.env, VIGIL_CLUSTER_DIR: join(dir, 'cluster') };
   process.env.VIGIL_TEST_CLUSTER_DIR = env.VIGIL_CLUSTER_DIR;
   const started = Date.now();
+  // The operator runs from dist/ in its own process, as it does in a cluster.
+  execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(REPO_ROOT, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+  });
   execFileSync(join(REPO_ROOT, 'hack', 'cluster.sh'), ['up'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const kubeconfig = join(env.VIGIL_CLUSTER_DIR, 'kubeconfig');
   process.env.VIGIL_TEST_KUBECONFIG = kubeconfig;

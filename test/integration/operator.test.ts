@@ -1,0 +1,216 @@
+// The operator against the real control plane (API server, controller-manager, scheduler, kwok).
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ObservabilityStack } from '../../operator/api/types.js';
+import { validateResource } from '../../operator/api/validate.js';
+import { loadDocs } from '../../operator/cli/files.js';
+import { renderStack } from '../../operator/render/index.js';
+import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
+import { eventually, operatorWrites, type RunningOperator, startOperator } from '../support/operator.js';
+import { EXAMPLES_DIR } from '../support/paths.js';
+
+const CHILD_KINDS =
+  'deployments,statefulsets,daemonsets,services,configmaps,secrets,serviceaccounts,roles,rolebindings';
+
+interface Item {
+  kind: string;
+  metadata: { name: string; resourceVersion: string };
+}
+
+let ns: string;
+let operator: RunningOperator;
+
+function children(stack: string): string[] {
+  const out = kubectlOk(['get', CHILD_KINDS, '-n', ns, '-l', `vigil.dev/stack=${stack}`, '-o', 'json']);
+  return JSON.parse(out)
+    .items.map((o: Item) => `${o.kind}/${o.metadata.name}`)
+    .sort();
+}
+
+function desired(file: string, namespace: string): string[] {
+  const [{ doc }] = loadDocs(join(EXAMPLES_DIR, file));
+  const v = validateResource(doc);
+  if (!v.ok) throw new Error(`${file} invalid`);
+  const stack = v.object as ObservabilityStack;
+  stack.metadata.namespace = namespace;
+  const names = renderStack(stack).objects.map((o) => `${o.kind}/${o.metadata.name}`);
+  return [...names, `Secret/${stack.metadata.name}-grafana-admin`].sort();
+}
+
+const condition = (kind: string, name: string, type: string) => {
+  const r = kubectl(['get', kind, name, '-n', ns, '-o', 'json']);
+  if (r.code !== 0) return undefined;
+  const o = JSON.parse(r.stdout);
+  const c = (o.status?.conditions ?? []).find((x: { type: string }) => x.type === type);
+  return c ? { ...c, generation: o.metadata.generation } : undefined;
+};
+
+const resourceVersions = (stack: string) => {
+  const out = kubectlOk(['get', CHILD_KINDS, '-n', ns, '-l', `vigil.dev/stack=${stack}`, '-o', 'json']);
+  return Object.fromEntries(
+    JSON.parse(out).items.map((o: Item) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]),
+  );
+};
+
+beforeAll(async () => {
+  ns = freshNamespace('op');
+  operator = await startOperator(['--namespaces', ns]);
+});
+afterAll(async () => {
+  await operator?.stop();
+  const problems = operator?.logs.filter((l) => l.level !== 'info' && l.level !== 30) ?? [];
+  if (problems.length)
+    process.stderr.write(`operator warnings:\n${problems.map((l) => JSON.stringify(l)).join('\n')}\n`);
+});
+
+describe('the operator', () => {
+  it('gives a new stack every child and turns it Ready once kwok runs the pods', async () => {
+    kubectlOk(['apply', '-n', ns, '-f', join(EXAMPLES_DIR, 'full.yaml')]);
+    const r = kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=90s', 'ostack/full']);
+    expect(r.stderr).toBe('');
+    expect(children('full')).toEqual(desired('full.yaml', ns));
+    const ready = condition('ostack', 'full', 'Ready');
+    expect(ready).toMatchObject({ status: 'True', reason: 'AllComponentsReady' });
+    expect(ready.observedGeneration).toBe(ready.generation);
+    const status = JSON.parse(kubectlOk(['get', 'ostack', 'full', '-n', ns, '-o', 'jsonpath={.status}']));
+    expect(Object.keys(status.components).sort()).toEqual(
+      ['alertmanager', 'collector', 'correlator', 'grafana', 'loki', 'prometheus', 'tempo'].sort(),
+    );
+    expect(status.endpoints.grafana).toMatch(new RegExp(`^http://full-grafana\\.${ns}\\.svc:`));
+  });
+
+  it('generates the Grafana admin Secret without logging it', () => {
+    const data = JSON.parse(kubectlOk(['get', 'secret', 'full-grafana-admin', '-n', ns, '-o', 'jsonpath={.data}']));
+    const password = Buffer.from(data['admin-password'], 'base64').toString();
+    expect(password.length).toBeGreaterThanOrEqual(24);
+    expect(JSON.stringify(operator.logs)).not.toContain(password);
+    expect(JSON.stringify(operator.logs)).not.toContain(data['admin-password']);
+  });
+
+  it('writes nothing while idle', async () => {
+    await new Promise((r) => setTimeout(r, 3000)); // let child status updates settle
+    const since = new Date();
+    await new Promise((r) => setTimeout(r, 15_000));
+    expect(operatorWrites(since)).toEqual([]);
+  });
+
+  it('restores a child deleted by hand within seconds', async () => {
+    kubectlOk(['delete', 'deployment', 'full-grafana', '-n', ns, '--wait=false']);
+    await eventually(
+      'full-grafana to be recreated',
+      () => kubectl(['get', 'deployment', 'full-grafana', '-n', ns]).code === 0,
+      10_000,
+    );
+  });
+
+  it('restores replicas and a config key edited by hand within seconds', async () => {
+    kubectlOk(['scale', 'statefulset', 'full-prometheus', '-n', ns, '--replicas=3']);
+    const cm = JSON.parse(kubectlOk(['get', 'configmap', 'full-collector', '-n', ns, '-o', 'json']));
+    const key = Object.keys(cm.data)[0];
+    kubectlOk([
+      'patch',
+      'configmap',
+      'full-collector',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ data: { [key]: 'edited: true\n' } }),
+    ]);
+    await eventually(
+      'replicas back to 1',
+      () => kubectlOk(['get', 'statefulset', 'full-prometheus', '-n', ns, '-o', 'jsonpath={.spec.replicas}']) === '1',
+      10_000,
+    );
+    await eventually(
+      'the collector config restored',
+      () =>
+        JSON.parse(kubectlOk(['get', 'configmap', 'full-collector', '-n', ns, '-o', 'json'])).data[key] ===
+        cm.data[key],
+      10_000,
+    );
+  });
+
+  it('prunes Tempo and its wiring when traces are turned off, and restores them when turned on', async () => {
+    const withTraces = children('full');
+    kubectlOk(['patch', 'ostack', 'full', '-n', ns, '--type=merge', '-p', '{"spec":{"traces":{"enabled":false}}}']);
+    await eventually('Tempo pruned', () => !children('full').some((c) => c.includes('tempo')), 20_000);
+    const collector = kubectlOk(['get', 'configmap', 'full-collector', '-n', ns, '-o', 'jsonpath={.data}']);
+    expect(collector).not.toMatch(/tempo/);
+    const datasources = kubectlOk(['get', 'configmap', 'full-grafana-datasources', '-n', ns, '-o', 'jsonpath={.data}']);
+    expect(datasources).not.toMatch(/uid: tempo/);
+    kubectlOk(['patch', 'ostack', 'full', '-n', ns, '--type=merge', '-p', '{"spec":{"traces":{"enabled":true}}}']);
+    await eventually('Tempo restored', () => JSON.stringify(children('full')) === JSON.stringify(withTraces), 20_000);
+    expect(kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=60s', 'ostack/full']).code).toBe(0);
+  });
+
+  it('reports a spec that passes the schema but cannot be rendered as Degraded, naming the field, and touches nothing', async () => {
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = resourceVersions('full');
+    kubectlOk([
+      'patch',
+      'ostack',
+      'full',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"spec":{"objectStorage":{"s3":{"endpoint":"minio.storage:9000","bucket":"vigil-logs"}}}}',
+    ]);
+    const degraded = await eventually('Degraded', () => {
+      const c = condition('ostack', 'full', 'Degraded');
+      return c?.status === 'True' && c.observedGeneration === c.generation ? c : undefined;
+    });
+    expect(degraded.reason).toBe('InvalidSpec');
+    expect(degraded.message).toContain('spec.objectStorage.s3.secretRef');
+    expect(condition('ostack', 'full', 'Ready')?.status).toBe('False');
+    const events = kubectlOk([
+      'get',
+      'events',
+      '-n',
+      ns,
+      '--field-selector',
+      'involvedObject.name=full,reason=InvalidSpec',
+      '-o',
+      'json',
+    ]);
+    expect(JSON.parse(events).items.length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(resourceVersions('full')).toEqual(before);
+  });
+
+  it('waits for a referenced Secret that is missing and proceeds once it appears', async () => {
+    kubectlOk([
+      'patch',
+      'ostack',
+      'full',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"spec":{"objectStorage":{"s3":{"secretRef":{"name":"s3-creds"}}}}}',
+    ]);
+    const c = await eventually('SecretMissing', () => {
+      const d = condition('ostack', 'full', 'Degraded');
+      return d?.reason === 'SecretMissing' && d.observedGeneration === d.generation ? d : undefined;
+    });
+    expect(c.message).toContain('spec.objectStorage.s3.secretRef.name');
+    kubectlOk([
+      'create',
+      'secret',
+      'generic',
+      's3-creds',
+      '-n',
+      ns,
+      '--from-literal=AWS_ACCESS_KEY_ID=a',
+      '--from-literal=AWS_SECRET_ACCESS_KEY=b',
+    ]);
+    await eventually('Ready again', () => condition('ostack', 'full', 'Ready')?.status === 'True', 60_000);
+    expect(condition('ostack', 'full', 'Degraded')?.status).toBe('False');
+  });
+
+  it('lets the garbage collector remove every child when the stack is deleted', async () => {
+    kubectlOk(['delete', 'ostack', 'full', '-n', ns]);
+    await eventually('children gone', () => children('full').length === 0, 60_000);
+  });
+});
