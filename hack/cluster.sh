@@ -153,7 +153,14 @@ start_apiserver() {
 restart_apiserver() {
   running kube-apiserver || { log "kube-apiserver is not running"; exit 1; }
   local pid; pid="$(cat "$DIR/kube-apiserver.pid")"
-  kill "$pid"; for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  # TERM drains watches gracefully (clients may never notice); KILL is a crash. Either way the old
+  # process is gone before the new one starts.
+  kill -s "${VIGIL_APISERVER_SIGNAL:-TERM}" "$pid"
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  # Optionally stay down a while, so that clients' reconnects fail rather than land on the new one.
+  sleep "${VIGIL_APISERVER_DOWN_SECONDS:-0}"
   start_apiserver
   wait_for kube-apiserver 90 curl -sf --cacert "$DIR/pki/ca.crt" "https://127.0.0.1:$(cat "$DIR/apiserver.port")/readyz"
   log "kube-apiserver restarted"
