@@ -61,7 +61,12 @@ describe('the operator under faults', () => {
     kubectlOk(['apply', '-n', ns, '-f', '-'], stackDoc('r'));
     await eventually('r Ready', () => ready(ns, 'r'), 60_000);
     execFileSync(join(REPO_ROOT, 'hack', 'cluster.sh'), ['restart-apiserver'], {
-      env: { ...process.env, VIGIL_CLUSTER_DIR: clusterDir(), VIGIL_APISERVER_DOWN_SECONDS: '5', VIGIL_APISERVER_SIGNAL: 'KILL' },
+      env: {
+        ...process.env,
+        VIGIL_CLUSTER_DIR: clusterDir(),
+        VIGIL_APISERVER_DOWN_SECONDS: '5',
+        VIGIL_APISERVER_SIGNAL: 'KILL',
+      },
       stdio: 'ignore',
     });
     await eventually(
