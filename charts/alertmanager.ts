@@ -4,7 +4,13 @@ import type { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import yaml from 'js-yaml';
 import type { SecretKeyRef } from '../operator/api/types.js';
-import { ALERT_LABEL_SEVERITY, ALERT_LABEL_SLO, SEVERITY_PAGE, SEVERITY_TICKET } from '../operator/conventions.js';
+import {
+  ALERT_LABEL_SLO,
+  ALERT_LABEL_SLO_NAMESPACE,
+  ALERT_LABEL_TIER,
+  TIER_PAGE,
+  TIER_TICKET,
+} from '../operator/conventions.js';
 import { PORTS, type StackContext } from './context.js';
 import { IMAGES } from './images.js';
 import {
@@ -63,9 +69,10 @@ export function alertmanagerConfig(ctx: StackContext): Config {
     receivers,
     inhibit_rules: [
       {
-        source_matchers: [`${ALERT_LABEL_SEVERITY}="${SEVERITY_PAGE}"`],
-        target_matchers: [`${ALERT_LABEL_SEVERITY}="${SEVERITY_TICKET}"`],
-        equal: [ALERT_LABEL_SLO, 'service'],
+        // By tier, not severity: a tier's labels may override severity, the tier label is Vigil's.
+        source_matchers: [`${ALERT_LABEL_TIER}="${TIER_PAGE}"`],
+        target_matchers: [`${ALERT_LABEL_TIER}="${TIER_TICKET}"`],
+        equal: [ALERT_LABEL_SLO, ALERT_LABEL_SLO_NAMESPACE, 'service'],
       },
     ],
   };

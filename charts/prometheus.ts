@@ -3,7 +3,7 @@
 // receives OTLP metrics and Tempo's remote write, stores exemplars.
 import type { Construct } from 'constructs';
 import yaml from 'js-yaml';
-import { COMPONENT_SLO_RULES, LABEL_COMPONENT, LABEL_STACK } from '../operator/conventions.js';
+import { LABEL_COMPONENT, LABEL_RULES_FOR, LABEL_STACK } from '../operator/conventions.js';
 import { PORTS, type StackContext } from './context.js';
 import { IMAGES } from './images.js';
 import type { ComponentName } from './labels.js';
@@ -173,8 +173,8 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
       }),
       configSidecar({
         image: IMAGES.configSidecar,
-        label: LABEL_COMPONENT,
-        labelValue: COMPONENT_SLO_RULES,
+        label: LABEL_RULES_FOR,
+        labelValue: ctx.stack,
         namespace: ctx.namespace,
         folder: SLO_RULES_DIR,
         mount: { name: 'slo-rules', mountPath: SLO_RULES_DIR },

@@ -72,8 +72,14 @@ export const CorrelatorMetrics = {
 export const ANNOTATION_CONFIG_HASH = 'vigil.dev/config-hash';
 /** app.kubernetes.io/component of the SLO rule ConfigMaps that a stack's Prometheus loads. */
 export const COMPONENT_SLO_RULES = 'slo-rules';
-/** Alert labels that Alertmanager routes and inhibits by (SLO alerts carry them). */
+/**
+ * On SLO rule ConfigMaps: the stack whose Prometheus loads them. The rules sidecar selects on this one
+ * label and value, so two stacks in a namespace never load each other's SLO rules.
+ */
+export const LABEL_RULES_FOR = 'vigil.dev/rules-for';
+/** Alert labels that Alertmanager inhibits by (the SLO alerts carry them; see operator/slo/conventions.ts). */
 export const ALERT_LABEL_SLO = 'slo';
-export const ALERT_LABEL_SEVERITY = 'severity';
-export const SEVERITY_PAGE = 'page';
-export const SEVERITY_TICKET = 'ticket';
+export const ALERT_LABEL_SLO_NAMESPACE = 'slo_namespace';
+export const ALERT_LABEL_TIER = 'tier';
+export const TIER_PAGE = 'page';
+export const TIER_TICKET = 'ticket';

@@ -8,6 +8,7 @@ import {
   LABEL_GRAFANA_DASHBOARD,
   LABEL_MANAGED_BY,
   LABEL_PART_OF,
+  LABEL_RULES_FOR,
   LABEL_SLO,
   LABEL_STACK,
   MANAGED_BY,
@@ -58,7 +59,8 @@ function configMap(slo: SLO, name: string, lbls: Record<string, string>, data: R
 
 export function sloRuleConfigMap(slo: SLO, rules: RuleFile = sloRules(slo)): ConfigMap {
   const name = slo.metadata.name ?? '';
-  return configMap(slo, sloRuleConfigMapName(name), labels(slo, COMPONENT_SLO_RULES), {
+  const lbls = { ...labels(slo, COMPONENT_SLO_RULES), [LABEL_RULES_FOR]: slo.spec.stackRef.name };
+  return configMap(slo, sloRuleConfigMapName(name), lbls, {
     [sloRuleFileKey(name)]: ruleFileYaml(rules),
   });
 }

@@ -17,8 +17,12 @@ import { lokiConfig } from '../../../charts/loki.js';
 import { prometheusConfig, RULES_DIR } from '../../../charts/prometheus.js';
 import { stackAlerts } from '../../../charts/stack-alerts.js';
 import { tempoConfig } from '../../../charts/tempo.js';
+import type { SLO } from '../../../operator/api/types.js';
 import { SIZE_PROFILES } from '../../../operator/api/types.js';
+import { validateResource } from '../../../operator/api/validate.js';
 import { renderStack } from '../../../operator/render/index.js';
+import { sloRules } from '../../../operator/slo/index.js';
+import { anSLO } from '../../support/builders.js';
 import { aStack, FIXTURES, loadStack } from './stacks.js';
 import { loki, otelcol, promtool, run } from './tools.js';
 
@@ -155,8 +159,25 @@ describe('Alertmanager config', () => {
   it('groups by alertname and service, and a page inhibits the ticket of the same SLO', () => {
     expect(am.route.group_by).toEqual(['alertname', 'service']);
     expect(am.inhibit_rules).toEqual([
-      { source_matchers: ['severity="page"'], target_matchers: ['severity="ticket"'], equal: ['slo', 'service'] },
+      {
+        source_matchers: ['tier="page"'],
+        target_matchers: ['tier="ticket"'],
+        equal: ['slo', 'slo_namespace', 'service'],
+      },
     ]);
+  });
+
+  it('inhibits on labels the generated SLO alerts really carry', () => {
+    const v = validateResource(anSLO({}));
+    if (!v.ok) throw new Error(JSON.stringify(v.problems));
+    const slo = v.object as SLO;
+    slo.metadata.namespace = 'team';
+    const alerts = sloRules(slo)
+      .groups.flatMap((g) => g.rules)
+      .filter((r) => 'alert' in r && r.alert === 'SLOErrorBudgetBurn') as { labels: Record<string, string> }[];
+    const tiers = alerts.map((a) => a.labels.tier).sort();
+    expect(tiers).toEqual(['page', 'ticket']);
+    for (const a of alerts) for (const l of am.inhibit_rules[0].equal) expect(a.labels[l]).toBeDefined();
   });
 
   it('reads Slack and PagerDuty keys from mounted Secret files, never inline', () => {

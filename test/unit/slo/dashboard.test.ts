@@ -91,6 +91,7 @@ describe('SLO ConfigMaps', () => {
         'app.kubernetes.io/managed-by': 'vigil-operator',
         'vigil.dev/stack': 'demo',
         'vigil.dev/slo': 'checkout-availability',
+        'vigil.dev/rules-for': 'demo',
       },
     });
     expect(Object.keys(cm.data)).toEqual(['vigil-slo-checkout-availability.rules.yaml']);
