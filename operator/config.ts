@@ -20,6 +20,8 @@ const FLAGS: Record<string, string> = {
   '--resync-seconds': 'VIGIL_RESYNC_SECONDS',
   '--watch-timeout-seconds': 'VIGIL_WATCH_TIMEOUT_SECONDS',
   '--log-level': 'LOG_LEVEL',
+  '--prometheus-url': 'VIGIL_PROMETHEUS_URL',
+  '--budget-interval-seconds': 'VIGIL_BUDGET_INTERVAL_SECONDS',
 };
 export const OPERATOR_FLAGS = Object.keys(FLAGS);
 
@@ -55,6 +57,12 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     errors.push(`${name} must be true or false, got "${raw}"`);
     return def;
   };
+  const url = (name: string): string | undefined => {
+    const raw = v[name];
+    if (!raw) return undefined;
+    if (!/^https?:\/\/[^\s]+$/.test(raw)) errors.push(`${name} must be an http(s) URL, got "${raw}"`);
+    return raw;
+  };
   const namespaces = v.VIGIL_NAMESPACES?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -75,6 +83,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
       healthPort: int('VIGIL_METRICS_PORT', 8080, 0, 65535),
       resyncMs: int('VIGIL_RESYNC_SECONDS', 600, 10, 86400) * 1000,
       watchTimeoutSeconds: int('VIGIL_WATCH_TIMEOUT_SECONDS', 300, 5, 3600),
+      budgetIntervalMs: int('VIGIL_BUDGET_INTERVAL_SECONDS', 120, 5, 3600) * 1000,
+      prometheusUrl: url('VIGIL_PROMETHEUS_URL'),
       leaderElection: leaderElect
         ? {
             namespace: v.POD_NAMESPACE || 'vigil-system',

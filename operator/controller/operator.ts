@@ -10,14 +10,17 @@ import {
   LABEL_SLO,
   LABEL_STACK,
   MANAGED_BY,
+  PLURAL_SLO,
   PLURAL_STACK,
 } from '../conventions.js';
 import { healthServer } from '../health.js';
 import { type KeptInformer, type KubeConnection, LeaderElector } from '../kube/index.js';
 import type { KubeObject } from '../kube/types.js';
 import { type OperatorMetrics, operatorMetrics } from '../metrics.js';
+import type { Fetch } from './budget.js';
 import { childWatchTargets } from './kinds.js';
 import { WorkQueue } from './queue.js';
+import { SLOReconciler } from './slo.js';
 import { StackReconciler } from './stack.js';
 
 export interface OperatorConfig {
@@ -31,6 +34,10 @@ export interface OperatorConfig {
   leaderElection?: { namespace: string; name: string; identity: string };
   /** How often a stack that is not Ready is looked at again without an event. */
   notReadyRecheckMs?: number;
+  /** Overrides every stack's Prometheus URL for the live SLO budget (an operator outside the cluster). */
+  prometheusUrl?: string;
+  /** How often each SLO's live budget is read. */
+  budgetIntervalMs?: number;
 }
 
 export interface OperatorDeps {
@@ -41,8 +48,10 @@ export interface OperatorDeps {
   now?: () => Date;
   /** Called when this replica loses the lease; main exits so that a fresh process stands by. */
   onLostLeadership?: () => void;
-  /** Extra reconcilers by kind (the SLO reconciler plugs in here). */
+  /** Extra reconcilers by kind. */
   reconcilers?: Partial<Record<string, KindReconciler>>;
+  /** For the live SLO budget; the global fetch by default. */
+  fetch?: Fetch;
 }
 
 export interface KindReconciler {
@@ -91,8 +100,21 @@ export function buildOperator(deps: OperatorDeps): Operator {
     notReadyRecheckMs: config.notReadyRecheckMs,
   });
 
+  const slos = new SLOReconciler({
+    kube: kube.api,
+    getSLO: cacheGet(KIND_SLO),
+    getStack: cacheGet(KIND_STACK),
+    log,
+    now,
+    fetch: deps.fetch ?? ((url, init) => fetch(url, init)),
+    prometheusUrl: config.prometheusUrl,
+    budgetIntervalMs: config.budgetIntervalMs ?? 120_000,
+    onWrite: (verb, kind) => metrics.writes.inc({ verb, kind }),
+  });
+
   const handlers: Record<string, (ns: string, name: string) => Promise<{ requeueAfterMs?: number } | undefined>> = {
     [KIND_STACK]: (ns, name) => stacks.reconcile(ns, name),
+    [KIND_SLO]: (ns, name) => slos.reconcile(ns, name),
   };
   for (const [kind, r] of Object.entries(deps.reconcilers ?? {})) {
     if (r) handlers[kind] = (ns, name) => r.reconcile(ns, name, { get: cacheGet(kind) });
@@ -151,15 +173,28 @@ export function buildOperator(deps: OperatorDeps): Operator {
     const namespaces = config.namespaces ?? [undefined];
     const primaries: [string, string][] = [
       [KIND_STACK, PLURAL_STACK],
+      [KIND_SLO, PLURAL_SLO],
       ...Object.entries(deps.reconcilers ?? {}).map(([k, r]) => [k, (r as KindReconciler).plural] as [string, string]),
     ];
     for (const [kind, plural] of primaries) {
       const list: KeptInformer[] = [];
       for (const namespace of namespaces) {
         list.push(
-          watch({ apiVersion: API_GROUP_VERSION, kind, plural, namespace }, (o) =>
-            enqueue(kind, o.metadata.namespace, o.metadata.name),
-          ),
+          watch({ apiVersion: API_GROUP_VERSION, kind, plural, namespace }, (o) => {
+            enqueue(kind, o.metadata.namespace, o.metadata.name);
+            // An SLO waits for its stack: a change to the stack (created, turned Ready) wakes its SLOs.
+            if (kind === KIND_STACK) {
+              for (const inf of primary.get(KIND_SLO) ?? []) {
+                for (const slo of inf.list()) {
+                  // biome-ignore lint/suspicious/noExplicitAny: reading an SLO's spec loosely
+                  const ref = (slo.spec as any)?.stackRef?.name;
+                  if (slo.metadata.namespace === o.metadata.namespace && ref === o.metadata.name) {
+                    enqueue(KIND_SLO, slo.metadata.namespace, slo.metadata.name);
+                  }
+                }
+              }
+            }
+          }),
         );
       }
       primary.set(kind, list);

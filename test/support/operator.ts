@@ -129,13 +129,13 @@ export async function eventually<T>(
   fn: () => T | Promise<T>,
   timeoutMs = 30_000,
   everyMs = 250,
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
       last = v;
     } catch (err) {
       last = err;

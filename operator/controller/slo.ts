@@ -1,0 +1,235 @@
+// Reconciles one SLO: validate → generate rules and dashboard (pure, operator/slo) → apply the
+// ConfigMaps the stack's Prometheus and Grafana load (and a PrometheusRule when asked and served) →
+// read the live budget from Prometheus every few minutes → write status once.
+import type { Logger } from 'pino';
+import type { ObservabilityStackStatus, SLO, SLOStatus } from '../api/types.js';
+import { type Problem, validateResource } from '../api/validate.js';
+import {
+  API_GROUP_VERSION,
+  CONDITION_DEGRADED,
+  CONDITION_PROGRESSING,
+  CONDITION_READY,
+  KIND_SLO,
+  PLURAL_SLO,
+  Reasons,
+} from '../conventions.js';
+import { type KubeApi, KubeError, type KubeObject } from '../kube/types.js';
+import { countRules, sloDashboardConfigMap, sloProblems, sloRuleConfigMap, sloRules } from '../slo/index.js';
+import { budgetStatus, type Fetch, readBudget } from './budget.js';
+import type { HandlerResult } from './queue.js';
+import { type ConditionInput, isSubset, jsonEqual, setConditions } from './status.js';
+
+export const CONDITION_BUDGET = 'BudgetCurrent';
+const PROMETHEUS_RULE = { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' };
+
+export interface SLOReconcilerDeps {
+  kube: KubeApi;
+  getSLO(namespace: string, name: string): KubeObject | undefined;
+  getStack(namespace: string, name: string): KubeObject | undefined;
+  log: Logger;
+  now(): Date;
+  fetch: Fetch;
+  /** Overrides the stack's in-cluster Prometheus URL (an operator running outside the cluster). */
+  prometheusUrl?: string;
+  /** How often the live budget is read. */
+  budgetIntervalMs: number;
+  onWrite?(verb: 'apply' | 'delete', kind: string): void;
+}
+
+export class SLOReconciler {
+  constructor(private readonly d: SLOReconcilerDeps) {}
+
+  async reconcile(namespace: string, name: string): Promise<HandlerResult | undefined> {
+    const raw = this.d.getSLO(namespace, name);
+    if (!raw || raw.metadata.deletionTimestamp) return undefined; // its ConfigMaps go with it (ownerReferences)
+    const log = this.d.log.child({ kind: KIND_SLO, namespace, name });
+    const generation = raw.metadata.generation;
+    const current = (raw.status ?? {}) as SLOStatus;
+    const owner = { apiVersion: API_GROUP_VERSION, kind: KIND_SLO, name, uid: raw.metadata.uid as string };
+
+    const finish = async (status: SLOStatus, conds: ConditionInput[]) => {
+      const next: SLOStatus = {
+        ...status,
+        observedGeneration: generation,
+        conditions: setConditions(current.conditions, conds, generation, this.d.now().toISOString()),
+      };
+      if (jsonEqual(next, current)) return;
+      await this.d.kube.patchStatus(PLURAL_SLO, namespace, name, next);
+      const ready = next.conditions?.find((c) => c.type === CONDITION_READY);
+      log.info({ ready: ready?.status, reason: ready?.reason }, 'Updated SLO status');
+    };
+    const degrade = async (reason: string, problems: Problem[]) => {
+      const message = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+      const before = current.conditions?.find((c) => c.type === CONDITION_DEGRADED);
+      if (before?.status !== 'True' || before.message !== message || before.observedGeneration !== generation) {
+        await this.d.kube
+          .event({
+            involved: { apiVersion: raw.apiVersion, kind: KIND_SLO, namespace, name, uid: owner.uid },
+            type: 'Warning',
+            reason,
+            message,
+          })
+          .catch((err) => log.warn({ err: String(err) }, 'Failed to record Event'));
+      }
+      // The rules already loaded stay as they are: a broken edit never removes working alerts.
+      await finish({ ...current }, [
+        { type: CONDITION_READY, status: 'False', reason, message },
+        { type: CONDITION_PROGRESSING, status: 'False', reason, message: 'Waiting for the spec to be fixed.' },
+        { type: CONDITION_DEGRADED, status: 'True', reason, message },
+      ]);
+    };
+
+    const valid = validateResource({ apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name }, spec: raw.spec });
+    if (!valid.ok) {
+      await degrade(Reasons.InvalidSpec, valid.problems);
+      return undefined;
+    }
+    const slo = valid.object as SLO;
+    slo.metadata = { ...raw.metadata, name, namespace };
+    const problems = sloProblems(slo);
+    if (problems.length) {
+      await degrade(Reasons.InvalidSpec, problems);
+      return undefined;
+    }
+
+    const stack = this.d.getStack(namespace, slo.spec.stackRef.name);
+    if (!stack) {
+      await degrade(Reasons.StackNotFound, [
+        {
+          path: 'spec.stackRef.name',
+          message: `ObservabilityStack "${slo.spec.stackRef.name}" not found in ${namespace}`,
+        },
+      ]);
+      return { requeueAfterMs: 30_000 };
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: reading a stack's spec loosely
+    if ((stack.spec as any)?.metrics?.enabled === false) {
+      await degrade(Reasons.InvalidSpec, [
+        {
+          path: 'spec.stackRef.name',
+          message: `ObservabilityStack "${slo.spec.stackRef.name}" has metrics disabled: no Prometheus loads the rules`,
+        },
+      ]);
+      return undefined;
+    }
+
+    // Rules and dashboard, owned by the SLO.
+    const rules = sloRules(slo);
+    const ownerRefs = [{ ...owner, controller: true, blockOwnerDeletion: true }];
+    const desired: KubeObject[] = [sloRuleConfigMap(slo, rules), sloDashboardConfigMap(slo)].map(
+      (o) =>
+        ({
+          ...o,
+          metadata: { ...o.metadata, name: o.metadata.name, namespace, ownerReferences: ownerRefs },
+        }) as KubeObject,
+    );
+    let promRuleNote = '';
+    if (slo.spec.prometheusRule) {
+      if (await this.d.kube.serves(PROMETHEUS_RULE.apiVersion, PROMETHEUS_RULE.kind)) {
+        desired.push({
+          ...PROMETHEUS_RULE,
+          metadata: {
+            name: `vigil-slo-${name}`,
+            namespace,
+            labels: desired[0].metadata.labels,
+            ownerReferences: ownerRefs,
+          },
+          spec: rules,
+        });
+      } else promRuleNote = ' The PrometheusRule CRD is not installed, so only the ConfigMap was written.';
+    }
+    for (const want of desired) {
+      const have = await this.d.kube.get({
+        apiVersion: want.apiVersion,
+        kind: want.kind,
+        namespace,
+        name: want.metadata.name,
+      });
+      if (have && isSubset(want, have)) continue;
+      await this.d.kube.apply(want);
+      this.d.onWrite?.('apply', want.kind);
+      log.info(
+        { childKind: want.kind, child: want.metadata.name },
+        have ? `Updated ${want.kind}` : `Applied ${want.kind}`,
+      );
+    }
+    if (!slo.spec.prometheusRule && current.conditions && (await this.ownsPrometheusRule(namespace, name, owner.uid))) {
+      await this.d.kube.delete({ ...PROMETHEUS_RULE, namespace, name: `vigil-slo-${name}` });
+      this.d.onWrite?.('delete', PROMETHEUS_RULE.kind);
+    }
+
+    // Live budget, from the stack's Prometheus (or the configured override).
+    const stackStatus = (stack.status ?? {}) as ObservabilityStackStatus;
+    const stackReady = stackStatus.conditions?.find((c) => c.type === CONDITION_READY)?.status === 'True';
+    const url = this.d.prometheusUrl ?? stackStatus.endpoints?.prometheus;
+    let budget = current.budget;
+    let budgetCond: ConditionInput | undefined;
+    if (url && stackReady) {
+      try {
+        const b = await readBudget(this.d.fetch, url, namespace, name);
+        if (b) {
+          const rounded = budgetStatus(b);
+          const same = budget?.remainingPercent === rounded.remainingPercent && budget?.burnRate === rounded.burnRate;
+          budget = same ? budget : { ...rounded, observedAt: this.d.now().toISOString() };
+          budgetCond = { type: CONDITION_BUDGET, status: 'True', reason: 'BudgetRead', message: `Read from ${url}.` };
+        } else {
+          budgetCond = {
+            type: CONDITION_BUDGET,
+            status: 'False',
+            reason: 'NoData',
+            message: `${url} has no budget series for this SLO yet (rules loading, or no traffic).`,
+          };
+        }
+      } catch (err) {
+        // Keep the last values; say since when they are.
+        budgetCond = {
+          type: CONDITION_BUDGET,
+          status: 'False',
+          reason: 'PrometheusUnavailable',
+          message: `${url} did not answer (${(err as Error).message}); budget values are from ${budget?.observedAt ?? 'never'}.`,
+        };
+      }
+    }
+    const conds: ConditionInput[] = [
+      stackReady
+        ? {
+            type: CONDITION_READY,
+            status: 'True',
+            reason: Reasons.RulesGenerated,
+            message: `${countRules(rules)} rules loaded by ${slo.spec.stackRef.name}.${promRuleNote}`,
+          }
+        : {
+            type: CONDITION_READY,
+            status: 'False',
+            reason: Reasons.StackNotReady,
+            message: `Rules written; waiting for ObservabilityStack "${slo.spec.stackRef.name}" to be Ready.`,
+          },
+      stackReady
+        ? { type: CONDITION_PROGRESSING, status: 'False', reason: Reasons.ReconcileSucceeded, message: 'Up to date.' }
+        : {
+            type: CONDITION_PROGRESSING,
+            status: 'True',
+            reason: Reasons.StackNotReady,
+            message: 'Waiting for the stack.',
+          },
+      { type: CONDITION_DEGRADED, status: 'False', reason: Reasons.AsExpected, message: 'No problems.' },
+      ...(budgetCond ? [budgetCond] : []),
+    ];
+    await finish(
+      { ruleCount: countRules(rules), dashboard: desired[1].metadata.name, ...(budget ? { budget } : {}) },
+      conds,
+    );
+    return { requeueAfterMs: stackReady ? this.d.budgetIntervalMs : 30_000 };
+  }
+
+  private async ownsPrometheusRule(namespace: string, name: string, uid: string): Promise<boolean> {
+    try {
+      if (!(await this.d.kube.serves(PROMETHEUS_RULE.apiVersion, PROMETHEUS_RULE.kind))) return false;
+      const pr = await this.d.kube.get({ ...PROMETHEUS_RULE, namespace, name: `vigil-slo-${name}` });
+      return !!pr?.metadata.ownerReferences?.some((r) => r.uid === uid);
+    } catch (err) {
+      if (err instanceof KubeError && err.notFound) return false;
+      throw err;
+    }
+  }
+}
