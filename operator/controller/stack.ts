@@ -99,6 +99,30 @@ export function workloadReady(o: KubeObject | undefined): { ready: boolean; repl
   return { ready: seen && have >= want && (st.updatedReplicas ?? 0) >= want, replicas: `${have}/${want}` };
 }
 
+const APPLY_CONCURRENCY = 8;
+
+/** Runs fn over items with at most `limit` in flight; rejects with the first error after all settle. */
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let firstError: unknown;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (err) {
+        firstError ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (firstError !== undefined) throw firstError;
+}
+
 const refOf = (o: KubeObject): ObjectRef => ({
   apiVersion: o.apiVersion,
   kind: o.kind,
@@ -200,11 +224,12 @@ export class StackReconciler {
     const live = await this.liveChildren(namespace, name, owner.uid);
     const result = new Map<string, KubeObject>();
     try {
-      for (const want of desired) {
+      // Children do not depend on each other at apply time: apply the drifted ones a few at a time.
+      await forEachLimit(desired, APPLY_CONCURRENCY, async (want) => {
         const have = live.get(keyOf(want));
         if (have && isSubset(want, have)) {
           result.set(keyOf(want), have);
-          continue;
+          return;
         }
         const applied = await this.d.kube.apply(want);
         this.d.onWrite?.('apply', want.kind);
@@ -213,7 +238,7 @@ export class StackReconciler {
           have ? `Updated ${want.kind}` : `Applied ${want.kind}`,
         );
         result.set(keyOf(want), applied);
-      }
+      });
       const wanted = new Set(desired.map(keyOf));
       for (const [key, have] of live) {
         if (wanted.has(key)) continue;
