@@ -220,7 +220,13 @@ up() {
 
 down() {
   [[ -d "$DIR" ]] || { [[ "${1:-}" == quiet ]] || log "nothing running in $DIR"; return 0; }
-  local p pid
+  local p pid f
+  # Processes started against this cluster (a local operator from make dev / deploy-*) go first.
+  for f in "$DIR"/*.pid; do
+    p="$(basename "$f" .pid)"
+    case "$p" in kwok | kube-scheduler | kube-controller-manager | kube-apiserver | etcd) continue ;; esac
+    kill "$(cat "$f")" 2>/dev/null || true
+  done
   for p in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
     [[ -f "$DIR/$p.pid" ]] || continue
     pid="$(cat "$DIR/$p.pid")"
