@@ -31,7 +31,7 @@ export const managedKind = (apiVersion: string, kind: string) => byKey.get(kindK
 export function childWatchTargets(namespaces: readonly string[] | undefined, labelSelector: string): InformerTarget[] {
   const out: InformerTarget[] = [];
   for (const k of MANAGED_KINDS.filter((m) => m.watch)) {
-    for (const namespace of namespaces ?? [undefined]) out.push({ ...k, namespace, labelSelector });
+    for (const namespace of namespaces ?? [undefined]) out.push({ ...k, namespace, labelSelector, metadataOnly: true });
   }
   return out;
 }

@@ -18,6 +18,11 @@ export interface InformerTarget {
   /** Watch one namespace; all namespaces when absent. */
   namespace?: string;
   labelSelector?: string;
+  /**
+   * Keep only metadata (and status) in the cache. Child watches exist to notice changes, not to be
+   * read: without this, every ConfigMap's data (SLO dashboards are tens of KB each) sits in memory.
+   */
+  metadataOnly?: boolean;
 }
 
 export interface InformerHooks {
@@ -47,6 +52,22 @@ export interface KeptInformer {
   get(name: string, namespace?: string): KubeObject | undefined;
   readonly synced: boolean;
   readonly restarts: number;
+}
+
+/**
+ * Shrinks an object in place. The ListWatch cache holds this very object, so what is removed here
+ * is not kept in memory; updates are detected by resourceVersion, which stays.
+ */
+function slim(obj: k8s.KubernetesObject, metadataOnly: boolean): void {
+  const o = obj as Record<string, unknown> & { metadata?: Record<string, unknown> };
+  if (o.metadata) {
+    delete o.metadata.managedFields;
+    const ann = o.metadata.annotations as Record<string, string> | undefined;
+    if (ann) delete ann['kubectl.kubernetes.io/last-applied-configuration'];
+  }
+  if (metadataOnly) {
+    for (const k of Object.keys(o)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(k)) delete o[k];
+  }
 }
 
 function pathOf(t: InformerTarget): string {
@@ -100,6 +121,7 @@ export function makeInformer(
     hooks.onActivity?.(lastActivity);
   };
   const emit = (type: InformerEvent) => (obj: k8s.KubernetesObject) => {
+    slim(obj, target.metadataOnly === true);
     touch();
     failures = 0;
     hooks.onEvent(type, { ...obj, apiVersion: target.apiVersion, kind: target.kind } as KubeObject);
