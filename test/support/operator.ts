@@ -36,7 +36,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startOperator(args: string[] = [], env: Record<string, string> = {}): Promise<RunningOperator> {
+/** opts.kubeconfig runs it as another user (rbac.test.ts: the manifests' ServiceAccount). */
+export async function startOperator(
+  args: string[] = [],
+  env: Record<string, string> = {},
+  opts: { kubeconfig?: string } = {},
+): Promise<RunningOperator> {
   const port = await freePort();
   const proc = spawn(
     process.execPath,
@@ -44,7 +49,7 @@ export async function startOperator(args: string[] = [], env: Record<string, str
       join(REPO_ROOT, 'bin', 'vigil.js'),
       'operator',
       '--kubeconfig',
-      operatorKubeconfig(),
+      opts.kubeconfig ?? operatorKubeconfig(),
       '--metrics-port',
       String(port),
       ...args,

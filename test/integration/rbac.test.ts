@@ -1,0 +1,272 @@
+// manifests/ installs with `kubectl apply -k`, and the operator runs with only the RBAC it grants.
+// kwok's pods run nothing, so the real operator process runs here, outside the cluster, with a
+// token of the manifests' ServiceAccount; the API server authorizes with RBAC, so a missing rule
+// fails for real.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import yaml from 'js-yaml';
+import type { ObservabilityStack } from '../../operator/api/types.js';
+import { validateResource } from '../../operator/api/validate.js';
+import { expandPaths, loadDocs } from '../../operator/cli/files.js';
+import { MANAGED_KINDS } from '../../operator/controller/kinds.js';
+import { renderStack } from '../../operator/render/index.js';
+import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
+import { clusterDir, eventually, type RunningOperator, startOperator } from '../support/operator.js';
+import { EXAMPLES_DIR, REPO_ROOT } from '../support/paths.js';
+
+const MANIFESTS = join(REPO_ROOT, 'manifests');
+const SA_USER = 'system:serviceaccount:vigil-system:vigil-operator';
+const CHILD_KINDS =
+  'deployments,statefulsets,daemonsets,services,configmaps,secrets,serviceaccounts,roles,rolebindings';
+
+interface Rule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+interface Doc {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  rules?: Rule[];
+  spec?: Record<string, unknown>;
+}
+
+const built = yaml.loadAll(kubectlOk(['kustomize', MANIFESTS])) as Doc[];
+const clusterRole = built.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'vigil-operator') as Doc;
+
+/** What a ClusterRole without resourceNames allows, as group/resource:verb. */
+function grants(rules: Rule[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of rules.filter((x) => !x.resourceNames)) {
+    for (const g of r.apiGroups ?? [''])
+      for (const res of r.resources ?? []) for (const v of r.verbs) out.add(`${g}/${res}:${v}`);
+  }
+  return out;
+}
+
+let ns: string;
+let operator: RunningOperator | undefined;
+let installStart = 0;
+
+function children(stack: string): string[] {
+  const out = kubectlOk(['get', CHILD_KINDS, '-n', ns, '-l', `vigil.dev/stack=${stack}`, '-o', 'json']);
+  return JSON.parse(out)
+    .items.map((o: Doc) => `${o.kind}/${o.metadata.name}`)
+    .sort();
+}
+
+function desired(file: string): string[] {
+  const [{ doc }] = loadDocs(join(EXAMPLES_DIR, file));
+  const v = validateResource(doc);
+  if (!v.ok) throw new Error(`${file} invalid`);
+  const stack = v.object as ObservabilityStack;
+  stack.metadata.namespace = ns;
+  return [
+    ...renderStack(stack).objects.map((o) => `${o.kind}/${o.metadata.name}`),
+    `Secret/${stack.metadata.name}-grafana-admin`,
+  ].sort();
+}
+
+/** A kubeconfig for the ServiceAccount: the test cluster's server and CA, a fresh token. */
+function serviceAccountKubeconfig(): string {
+  const admin = yaml.load(readFileSync(join(clusterDir(), 'kubeconfig'), 'utf8')) as {
+    clusters: { cluster: { server: string; 'certificate-authority': string } }[];
+  };
+  const token = kubectlOk(['create', 'token', 'vigil-operator', '-n', 'vigil-system', '--duration=1h']).trim();
+  const file = join(mkdtempSync(join(tmpdir(), 'vigil-rbac-')), 'kubeconfig');
+  writeFileSync(
+    file,
+    yaml.dump({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'it', cluster: admin.clusters[0].cluster }],
+      users: [{ name: 'vigil-operator', user: { token } }],
+      contexts: [{ name: 'it', context: { cluster: 'it', user: 'vigil-operator' } }],
+      'current-context': 'it',
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+/** Requests by the ServiceAccount that the API server refused, from the audit log (writes only). */
+function forbiddenWrites(): string[] {
+  return readFileSync(join(clusterDir(), 'audit.log'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.user?.username === SA_USER && e.stage === 'ResponseComplete' && e.responseStatus?.code === 403)
+    .map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.subresource ?? ''} ${e.objectRef?.namespace}`);
+}
+
+beforeAll(async () => {
+  installStart = Date.now();
+  kubectlOk(['apply', '--server-side', '-k', MANIFESTS]);
+  kubectlOk(['wait', '-n', 'vigil-system', '--for=condition=Available', '--timeout=90s', 'deployment/vigil-operator']);
+  ns = freshNamespace('rbac');
+  operator = await startOperator(
+    ['--leader-elect', 'true', '--leader-election-namespace', 'vigil-system', '--identity', 'rbac-test'],
+    {},
+    { kubeconfig: serviceAccountKubeconfig() },
+  );
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  kubectl(['delete', 'namespace', ns, '--wait=false']);
+  // The CRDs stay: the other integration tests use them. The rest of manifests/ goes.
+  kubectl(['delete', 'namespace', 'vigil-system', '--wait=false']);
+  kubectl(['delete', 'clusterrole,clusterrolebinding', 'vigil-operator', '--ignore-not-found']);
+});
+
+describe('kubectl apply --server-side -k manifests/', () => {
+  it('installs Vigil: two operator replicas Available, restricted pod security enforced and met', () => {
+    const d = JSON.parse(kubectlOk(['get', 'deployment', 'vigil-operator', '-n', 'vigil-system', '-o', 'json']));
+    expect(d.status.availableReplicas).toBe(2);
+    const c = d.spec.template.spec.containers[0];
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(d.spec.template.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(c.args).toEqual(expect.arrayContaining(['operator', '--leader-elect', 'true']));
+    const nsLabels = JSON.parse(kubectlOk(['get', 'namespace', 'vigil-system', '-o', 'jsonpath={.metadata.labels}']));
+    expect(nsLabels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const endpoints = kubectlOk([
+      'get',
+      'endpointslices',
+      '-n',
+      'vigil-system',
+      '-l',
+      'kubernetes.io/service-name=vigil-operator-metrics',
+      '-o',
+      'json',
+    ]);
+    expect(JSON.parse(endpoints).items.flatMap((s: { endpoints?: unknown[] }) => s.endpoints ?? [])).toHaveLength(2);
+  });
+});
+
+describe('the ClusterRole', () => {
+  it('allows every verb the operator uses on each kind it manages, watch only where it watches', () => {
+    const g = grants(clusterRole.rules ?? []);
+    for (const k of MANAGED_KINDS) {
+      const group = k.apiVersion.includes('/') ? k.apiVersion.split('/')[0] : '';
+      for (const verb of ['get', 'list', 'create', 'patch', 'delete'])
+        expect(g).toContain(`${group}/${k.plural}:${verb}`);
+      if (k.watch) expect(g).toContain(`${group}/${k.plural}:watch`);
+    }
+    // Secrets are read one by one, never watched: a cluster-wide Secret watch would cache them all.
+    expect(g).not.toContain('/secrets:watch');
+    expect([...g].filter((x) => x.includes('*'))).toEqual([]);
+    expect(g).not.toContain('rbac.authorization.k8s.io/roles:escalate');
+    expect(g).not.toContain('rbac.authorization.k8s.io/roles:bind');
+  });
+
+  it('holds every permission the Roles that stacks render grant (RBAC forbids granting more than one holds)', () => {
+    const g = grants(clusterRole.rules ?? []);
+    const stacks = expandPaths([EXAMPLES_DIR])
+      .flatMap((f) => loadDocs(f))
+      .map((d) => validateResource(d.doc))
+      .flatMap((v) => (v.ok && v.object.kind === 'ObservabilityStack' ? [v.object as ObservabilityStack] : []));
+    expect(stacks.length).toBeGreaterThan(0);
+    const needed = new Set<string>();
+    for (const stack of stacks) {
+      stack.metadata.namespace = 'x';
+      for (const role of renderStack(stack).objects.filter((o) => o.kind === 'Role') as Doc[]) {
+        for (const x of grants(role.rules ?? [])) needed.add(x);
+      }
+    }
+    expect(needed.size).toBeGreaterThan(0);
+    expect([...needed].filter((x) => !g.has(x))).toEqual([]);
+  });
+});
+
+describe('the operator as the manifests ServiceAccount', () => {
+  it('takes the leader Lease in vigil-system', async () => {
+    await eventually(
+      'the Lease held by rbac-test',
+      () =>
+        kubectl(['get', 'lease', 'vigil-operator', '-n', 'vigil-system', '-o', 'jsonpath={.spec.holderIdentity}'])
+          .stdout === 'rbac-test',
+    );
+  });
+
+  it('gives a stack every child and turns it Ready', () => {
+    kubectlOk(['apply', '-n', ns, '-f', join(EXAMPLES_DIR, 'full.yaml')]);
+    const r = kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=90s', 'ostack/full']);
+    expect(r.stderr).toBe('');
+    expect(children('full')).toEqual(desired('full.yaml'));
+  });
+
+  it('prunes Tempo when traces are turned off', async () => {
+    kubectlOk(['patch', 'ostack', 'full', '-n', ns, '--type=merge', '-p', '{"spec":{"traces":{"enabled":false}}}']);
+    await eventually('Tempo pruned', () => !children('full').some((c) => c.includes('tempo')), 20_000);
+    const gen = kubectlOk(['get', 'ostack', 'full', '-n', ns, '-o', 'jsonpath={.metadata.generation}']);
+    await eventually('Ready for the new generation', () => {
+      const o = JSON.parse(kubectlOk(['get', 'ostack', 'full', '-n', ns, '-o', 'json']));
+      const ready = o.status?.conditions?.find((c: { type: string }) => c.type === 'Ready');
+      return ready?.status === 'True' && String(ready.observedGeneration) === gen;
+    });
+  });
+
+  it('restores a child deleted by hand', async () => {
+    kubectlOk(['delete', 'deployment', 'full-grafana', '-n', ns, '--wait=false']);
+    await eventually(
+      'full-grafana recreated',
+      () => kubectl(['get', 'deployment', 'full-grafana', '-n', ns]).code === 0,
+      15_000,
+    );
+  });
+
+  it('records Events for a spec it cannot render', async () => {
+    kubectlOk([
+      'patch',
+      'ostack',
+      'full',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"spec":{"objectStorage":{"s3":{"endpoint":"minio.storage:9000","bucket":"vigil-logs"}}}}',
+    ]);
+    await eventually('an InvalidSpec Event', () => {
+      const out = kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'reason=InvalidSpec', '-o', 'json']);
+      return JSON.parse(out).items.length > 0;
+    });
+    kubectlOk([
+      'patch',
+      'ostack',
+      'full',
+      '-n',
+      ns,
+      '--type=json',
+      '-p',
+      '[{"op":"remove","path":"/spec/objectStorage"}]',
+    ]);
+    expect(kubectl(['wait', '-n', ns, '--for=condition=Degraded=False', '--timeout=30s', 'ostack/full']).code).toBe(0);
+  });
+
+  it('leaves nothing behind when the stack is deleted', async () => {
+    kubectlOk(['delete', 'ostack', 'full', '-n', ns, '--wait=true', '--timeout=60s']);
+    await eventually('children garbage-collected', () => children('full').length === 0, 30_000);
+  });
+
+  it('was never refused: no Forbidden in its log, no 403 in the audit log', () => {
+    const logged = JSON.stringify(operator?.logs ?? []);
+    expect(logged).not.toMatch(/Forbidden|HTTP 403/);
+    expect(forbiddenWrites()).toEqual([]);
+    // It did write as the ServiceAccount (the audit log names it), so the check above means something.
+    const writes = readFileSync(join(clusterDir(), 'audit.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`"username":"${SA_USER}"`) && Date.parse(JSON.parse(l).stageTimestamp) > installStart);
+    expect(writes.length).toBeGreaterThan(10);
+  });
+});
