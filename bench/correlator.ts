@@ -30,7 +30,13 @@ function runLoad(
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
 
 async function throughput(encoding: 'json' | 'protobuf', seed: number) {
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', MAX_CORRELATIONS: '200000' });
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    GRPC_PORT: '0',
+    LOG_LEVEL: 'warn',
+    MAX_CORRELATIONS: '200000',
+  });
   const c = buildCorrelator(config, { logger: pino({ level: 'warn' }) });
   const url = await c.start();
   // Warm up the JIT before measuring.
@@ -63,7 +69,13 @@ async function throughput(encoding: 'json' | 'protobuf', seed: number) {
 }
 
 async function queryLatency() {
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', MAX_CORRELATIONS: '100000' });
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    GRPC_PORT: '0',
+    LOG_LEVEL: 'warn',
+    MAX_CORRELATIONS: '100000',
+  });
   const c = buildCorrelator(config, { logger: pino({ level: 'warn' }) });
   const url = await c.start();
   const ids: string[] = [];

@@ -12,6 +12,7 @@ export function correlatorEnv(ctx: StackContext): k8s.EnvVar[] {
   const s = ctx.spec.correlation;
   const env: k8s.EnvVar[] = [
     { name: 'PORT', value: `${PORTS.correlator}` },
+    { name: 'GRPC_PORT', value: `${PORTS.otlpGrpc}` },
     { name: 'ENV', value: ctx.spec.environment },
     { name: 'CORR_WINDOW_SECONDS', value: `${s?.windowSeconds ?? 60}` },
     { name: 'MAX_BATCH_SIZE', value: `${s?.batchSize ?? 5000}` },

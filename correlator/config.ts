@@ -6,6 +6,8 @@ export type LokiLabel = 'service' | 'env';
 export interface CorrelatorConfig {
   readonly host: string;
   readonly port: number;
+  /** OTLP/gRPC listener (the collector's load_balancing exporter speaks only gRPC); 0 picks a free port. */
+  readonly grpcPort: number;
   /** How long a trace stays open for late spans and logs after its first record arrived. */
   readonly windowSeconds: number;
   /** Records (spans plus log records) in one request; more is a 400. */
@@ -136,9 +138,13 @@ export function loadConfig(env: Env): CorrelatorConfig {
       `must be at least MAX_BATCH_SIZE (${maxBatchSize}), else a full batch never fits`,
     );
   }
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const grpcPort = int(env, 'GRPC_PORT', 4317, 0, 65535);
+  if (grpcPort !== 0 && grpcPort === port) throw new ConfigError('GRPC_PORT', `must differ from PORT (${port})`);
   return {
     host: str(env, 'HOST') ?? '0.0.0.0',
-    port: int(env, 'PORT', 8080, 0, 65535),
+    port,
+    grpcPort,
     windowSeconds: int(env, 'CORR_WINDOW_SECONDS', 60, 1, 86_400),
     maxBatchSize,
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024 * 1024, 1024),

@@ -17,7 +17,7 @@ import {
 
 // Beside this file when run from source; tsc does not copy .proto files, so a build in dist/
 // reads them from the source tree (the image must ship correlator/proto/).
-const PROTO_DIR = [new URL('./proto/', import.meta.url), new URL('../../correlator/proto/', import.meta.url)]
+export const PROTO_DIR = [new URL('./proto/', import.meta.url), new URL('../../correlator/proto/', import.meta.url)]
   .map((u) => fileURLToPath(u))
   .find((dir) => existsSync(`${dir}vigil/responses.proto`)) as string;
 
@@ -38,6 +38,7 @@ export const TracesRequest = root.lookupType('opentelemetry.proto.collector.trac
 const LogsResponse = root.lookupType('vigil.otlp.ExportLogsServiceResponse');
 const TracesResponse = root.lookupType('vigil.otlp.ExportTraceServiceResponse');
 const RpcStatus = root.lookupType('vigil.otlp.Status');
+const RetryInfo = root.lookupType('vigil.otlp.RetryInfo');
 
 /** A request body that is not OTLP at all: answered 400, never retried by OTLP clients. */
 export class BadRequest extends Error {
@@ -315,8 +316,28 @@ export function statusProto(grpcCode: number, message: string): Buffer {
   return Buffer.from(RpcStatus.encode({ code: grpcCode, message }).finish());
 }
 
-export function decodeStatus(body: Uint8Array): { code: number; message: string } {
-  return RpcStatus.toObject(RpcStatus.decode(body), { defaults: true }) as { code: number; message: string };
+/** google.rpc.Status with a google.rpc.RetryInfo detail: "retry this, after that long". */
+export function retryStatusProto(grpcCode: number, message: string, retryAfterSeconds: number): Buffer {
+  const retry = RetryInfo.encode({ retryDelay: { seconds: retryAfterSeconds } }).finish();
+  return Buffer.from(
+    RpcStatus.encode({
+      code: grpcCode,
+      message,
+      details: [{ typeUrl: 'type.googleapis.com/google.rpc.RetryInfo', value: retry }],
+    }).finish(),
+  );
+}
+
+export function decodeStatus(body: Uint8Array): {
+  code: number;
+  message: string;
+  details: { typeUrl: string; value: Uint8Array }[];
+} {
+  return RpcStatus.toObject(RpcStatus.decode(body), { defaults: true }) as ReturnType<typeof decodeStatus>;
+}
+
+export function decodeRetryInfo(value: Uint8Array): { retryDelay?: { seconds?: number } } {
+  return RetryInfo.toObject(RetryInfo.decode(value), { longs: Number }) as { retryDelay?: { seconds?: number } };
 }
 
 export function decodeExportResponse(signal: Signal, body: Uint8Array): Record<string, unknown> {

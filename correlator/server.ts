@@ -9,6 +9,7 @@ import { DATADOG_MAX_BATCH, datadogDestination, datadogEntry } from './export/da
 import { correlationEntry, type LokiEntry, logEntry, lokiDestination } from './export/loki.js';
 import { type Destination, ExportQueue, type QueueHandle } from './export/queue.js';
 import { type TraceRequest, tempoDestination } from './export/tempo.js';
+import { grpcCodeOf, type OtlpGrpcServer, otlpGrpcServer } from './grpc.js';
 import { createMetrics } from './metrics.js';
 import type { Decoded, LogEvent, SpanEvent } from './model.js';
 import {
@@ -42,8 +43,10 @@ export interface Correlator {
   readonly store: CorrelationStore;
   readonly metrics: ReturnType<typeof createMetrics>;
   readonly queues: readonly QueueHandle[];
-  /** Listens on config.host:config.port; resolves to the address. */
+  /** Listens on config.host:config.port (HTTP) and config.grpcPort (OTLP/gRPC); resolves to the HTTP address. */
   start(): Promise<string>;
+  /** The bound OTLP/gRPC port once started. */
+  readonly grpcPort: () => number | undefined;
   /** Refuses new data, closes every open window, flushes the queues until the shutdown timeout. */
   stop(): Promise<{ unsent: number }>;
   sweep(): number;
@@ -62,14 +65,6 @@ class HttpError extends Error {
   ) {
     super(message);
   }
-}
-
-function grpcCode(status: number): number {
-  if (status === 401) return 16; // UNAUTHENTICATED
-  if (status === 429) return 8; // RESOURCE_EXHAUSTED
-  if (status === 503) return 14; // UNAVAILABLE
-  if (status >= 500) return 13; // INTERNAL
-  return 3; // INVALID_ARGUMENT
 }
 
 function isProto(req: FastifyRequest): boolean {
@@ -153,26 +148,45 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
     }
   });
 
-  if (config.basicAuth) {
+  /** Basic auth over HTTP and gRPC alike; true when auth is off. */
+  const authorized = (() => {
+    if (!config.basicAuth) return () => true;
     const user = digest(config.basicAuth.user);
     const password = digest(config.basicAuth.password);
-    app.addHook('onRequest', async (req, reply) => {
-      if (req.url === '/health' || req.url.startsWith('/health?')) return;
-      const header = req.headers.authorization ?? '';
-      const m = /^Basic\s+(\S+)$/i.exec(header);
+    return (header: string | undefined) => {
+      const m = /^Basic\s+(\S+)$/i.exec(header ?? '');
       const decoded = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
       const colon = decoded.indexOf(':');
       // Digests make both sides the same length, so timingSafeEqual compares in constant time.
-      const ok =
+      return (
         colon >= 0 &&
         timingSafeEqual(digest(decoded.slice(0, colon)), user) &&
-        timingSafeEqual(digest(decoded.slice(colon + 1)), password);
-      if (!ok) {
+        timingSafeEqual(digest(decoded.slice(colon + 1)), password)
+      );
+    };
+  })();
+
+  if (config.basicAuth) {
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.url === '/health' || req.url.startsWith('/health?')) return;
+      if (!authorized(req.headers.authorization)) {
         reply.header('www-authenticate', 'Basic realm="vigil-correlator"');
         throw new HttpError(401, 'authentication required', 'unauthorized');
       }
     });
   }
+
+  /** Counts and logs a refused request, the same for HTTP and gRPC. */
+  function noteRefusal(status: number, reason: string, message: string, where: string, err?: Error): void {
+    if (status >= 500 && status !== 503) log.error({ err, where }, 'Request failed');
+    else if (status !== 401) log.warn({ where, status, reason: message }, 'Refused request');
+    metrics.requestsRefused.inc({ reason });
+  }
+
+  const reasonOf = (status: number, reason?: string) =>
+    reason ??
+    ({ 400: 'bad_request', 413: 'too_large', 415: 'content_type' } as Record<number, string>)[status] ??
+    (status >= 500 ? 'internal' : String(status));
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string; reason?: string }, req, reply) => {
     let status = err.statusCode ?? 500;
@@ -182,17 +196,13 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
       status = 415;
       message = `Content-Type "${req.headers['content-type'] ?? ''}" is not supported; use ${PROTOBUF} or ${JSON_TYPE}`;
     }
-    const reason =
-      err.reason ??
-      ({ 400: 'bad_request', 413: 'too_large', 415: 'content_type' } as Record<number, string>)[status] ??
-      (status >= 500 ? 'internal' : String(status));
-    if (status >= 500) log.error({ err, url: req.url }, 'Request failed');
-    else if (status !== 401) log.warn({ url: req.url, status, reason: message }, 'Refused request');
-    if (req.method === 'POST') metrics.requestsRefused.inc({ reason });
+    const reason = reasonOf(status, err.reason);
+    if (req.method === 'POST') noteRefusal(status, reason, message, req.url, err);
+    else if (status >= 500) log.error({ err, url: req.url }, 'Request failed');
     if (status === 429 || status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     reply.code(status);
-    if (isProto(req)) return reply.type(PROTOBUF).send(statusProto(grpcCode(status), message));
-    return reply.type(JSON_TYPE).send({ code: grpcCode(status), message, status });
+    if (isProto(req)) return reply.type(PROTOBUF).send(statusProto(grpcCodeOf(status), message));
+    return reply.type(JSON_TYPE).send({ code: grpcCodeOf(status), message, status });
   });
 
   /** Refuses work the queues could not hold: the client keeps it and retries. */
@@ -229,41 +239,61 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
     }
   }
 
-  function acceptSpans(decoded: Decoded<SpanEvent>, body: Buffer, proto: boolean): void {
+  function acceptSpans(decoded: Decoded<SpanEvent>, body: Buffer, proto: boolean, source: string): void {
     checkBatch(decoded.items.length + decoded.rejected);
     admit(decoded.items.length, [tempo]);
     store.addSpans(decoded.items);
-    metrics.tracesReceived.inc({ source: 'otlp' }, decoded.items.length);
+    metrics.tracesReceived.inc({ source }, decoded.items.length);
     if (decoded.rejected > 0) metrics.recordsRejected.inc({ signal: 'traces' }, decoded.rejected);
     // Forward the request as sent (rejected spans included: Tempo applies its own validation).
     if (tempo && decoded.items.length > 0) tempo.push([{ proto, body, spans: decoded.items.length }]);
   }
 
+  /** One OTLP export request, over HTTP or gRPC: decode, admit, correlate; returns the OTLP answer. */
+  function ingestOtlp(signal: Signal, body: Buffer | undefined, proto: boolean, source: string): Buffer | object {
+    if (stopping) throw new HttpError(503, 'the correlator is shutting down; retry on another replica', 'stopping');
+    const obj =
+      body === undefined || body.length === 0
+        ? {}
+        : proto
+          ? decodeProto(signal === 'logs' ? LogsRequest : TracesRequest, body)
+          : parseJson(body);
+    let decoded: Decoded<LogEvent | SpanEvent>;
+    if (signal === 'logs') {
+      const d = logsFromRequest(obj, { withBody: exportLogLines });
+      acceptLogs(d, source);
+      decoded = d;
+    } else {
+      const d = spansFromRequest(obj);
+      acceptSpans(d, body ?? Buffer.alloc(0), proto, source);
+      decoded = d;
+    }
+    return exportResponse(signal, proto, decoded.rejected, decoded.firstError);
+  }
+
   function otlp(signal: Signal) {
     return async (req: FastifyRequest, reply: FastifyReply) => {
-      if (stopping) throw new HttpError(503, 'the correlator is shutting down; retry on another replica', 'stopping');
-      const body = req.body as Buffer | undefined;
       const proto = isProto(req);
-      const obj =
-        body === undefined || body.length === 0
-          ? {}
-          : proto
-            ? decodeProto(signal === 'logs' ? LogsRequest : TracesRequest, body)
-            : parseJson(body);
-      let decoded: Decoded<LogEvent | SpanEvent>;
-      if (signal === 'logs') {
-        const d = logsFromRequest(obj, { withBody: exportLogLines });
-        acceptLogs(d, 'otlp');
-        decoded = d;
-      } else {
-        const d = spansFromRequest(obj);
-        acceptSpans(d, body ?? Buffer.alloc(0), proto);
-        decoded = d;
-      }
-      const answer = exportResponse(signal, proto, decoded.rejected, decoded.firstError);
+      const answer = ingestOtlp(signal, req.body as Buffer | undefined, proto, 'otlp');
       return reply.type(proto ? PROTOBUF : JSON_TYPE).send(answer);
     };
   }
+
+  const grpcServer: OtlpGrpcServer = otlpGrpcServer(
+    (signal, body, authorization) => {
+      try {
+        if (!authorized(authorization)) throw new HttpError(401, 'authentication required', 'unauthorized');
+        return ingestOtlp(signal, body, true, 'otlp_grpc') as Buffer;
+      } catch (err) {
+        const e = err as Error & { statusCode?: number; reason?: string };
+        const status = e.statusCode ?? 500;
+        noteRefusal(status, reasonOf(status, e.reason), e.message, `grpc ${signal}`, e);
+        throw err;
+      }
+    },
+    { maxMessageBytes: config.maxBodyBytes, retryAfterSeconds: RETRY_AFTER_SECONDS },
+  );
+  let boundGrpcPort: number | undefined;
 
   for (const prefix of ['', '/api/otlp']) {
     app.post(`${prefix}/v1/logs`, otlp('logs'));
@@ -322,6 +352,7 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
     metrics,
     queues,
     sweep: () => store.sweep(),
+    grpcPort: () => boundGrpcPort,
     async start() {
       for (const q of queues) q.start();
       if (sweepEvery > 0) {
@@ -329,9 +360,10 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
         timer.unref();
       }
       const address = await app.listen({ host: config.host, port: config.port });
+      boundGrpcPort = await grpcServer.listen(config.host, config.grpcPort);
       started = true;
       log.info(
-        { address, window: config.windowSeconds, destinations: queues.map((q) => q.name) },
+        { address, grpcPort: boundGrpcPort, window: config.windowSeconds, destinations: queues.map((q) => q.name) },
         'Started correlator',
       );
       return address;
@@ -340,7 +372,7 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
       stopping = true;
       if (timer) clearInterval(timer);
       // In-flight requests finish first, so their data is in the windows closed below.
-      await app.close();
+      await Promise.all([app.close(), grpcServer.close(5000)]);
       const closed = store.closeAll();
       const timeoutMs = config.shutdownTimeoutSeconds * 1000;
       const left = await Promise.all(queues.map((q) => q.stop(timeoutMs)));

@@ -15,6 +15,7 @@ describe('correlator config', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       port: 8080,
+      grpcPort: 4317,
       windowSeconds: 60,
       maxBatchSize: 5000,
       lokiLabels: ['service', 'env'],
@@ -24,6 +25,11 @@ describe('correlator config', () => {
     expect(c.lokiUrl).toBeUndefined();
     expect(c.datadog).toBeUndefined();
     expect(c.basicAuth).toBeUndefined();
+  });
+
+  it('refuses a gRPC port equal to the HTTP port, naming GRPC_PORT', () => {
+    expect(errorOf({ PORT: '9000', GRPC_PORT: '9000' }).message).toBe('GRPC_PORT: must differ from PORT (9000)');
+    expect(errorOf({ GRPC_PORT: '70000' }).message).toMatch(/^GRPC_PORT: must be between 0 and 65535/);
   });
 
   it('refuses trace_id as a Loki label and says why', () => {

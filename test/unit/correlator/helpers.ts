@@ -16,7 +16,7 @@ export function capturedLogger() {
 }
 
 export function aConfig(env: Record<string, string> = {}) {
-  return loadConfig({ HOST: '127.0.0.1', PORT: '0', ...env });
+  return loadConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ...env });
 }
 
 export function aCorrelator(env: Record<string, string> = {}, deps: Partial<CorrelatorDeps> = {}) {
