@@ -16,8 +16,9 @@ import {
 import { type KubeApi, KubeError, type KubeObject } from '../kube/types.js';
 import { countRules, sloDashboardConfigMap, sloProblems, sloRuleConfigMap, sloRules } from '../slo/index.js';
 import { budgetStatus, type Fetch, readBudget } from './budget.js';
+import { outcome } from './outcome.js';
 import type { HandlerResult } from './queue.js';
-import { type ConditionInput, isSubset, jsonEqual, setConditions } from './status.js';
+import { type ConditionInput, isSubset } from './status.js';
 
 export const CONDITION_BUDGET = 'BudgetCurrent';
 const PROMETHEUS_RULE = { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' };
@@ -43,41 +44,14 @@ export class SLOReconciler {
     const raw = this.d.getSLO(namespace, name);
     if (!raw || raw.metadata.deletionTimestamp) return undefined; // its ConfigMaps go with it (ownerReferences)
     const log = this.d.log.child({ kind: KIND_SLO, namespace, name });
-    const generation = raw.metadata.generation;
     const current = (raw.status ?? {}) as SLOStatus;
     const owner = { apiVersion: API_GROUP_VERSION, kind: KIND_SLO, name, uid: raw.metadata.uid as string };
 
-    const finish = async (status: SLOStatus, conds: ConditionInput[]) => {
-      const next: SLOStatus = {
-        ...status,
-        observedGeneration: generation,
-        conditions: setConditions(current.conditions, conds, generation, this.d.now().toISOString()),
-      };
-      if (jsonEqual(next, current)) return;
-      await this.d.kube.patchStatus(PLURAL_SLO, namespace, name, next);
-      const ready = next.conditions?.find((c) => c.type === CONDITION_READY);
-      log.info({ ready: ready?.status, reason: ready?.reason }, 'Updated SLO status');
-    };
-    const degrade = async (reason: string, problems: Problem[]) => {
-      const message = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-      const before = current.conditions?.find((c) => c.type === CONDITION_DEGRADED);
-      if (before?.status !== 'True' || before.message !== message || before.observedGeneration !== generation) {
-        await this.d.kube
-          .event({
-            involved: { apiVersion: raw.apiVersion, kind: KIND_SLO, namespace, name, uid: owner.uid },
-            type: 'Warning',
-            reason,
-            message,
-          })
-          .catch((err) => log.warn({ err: String(err) }, 'Failed to record Event'));
-      }
-      // The rules already loaded stay as they are: a broken edit never removes working alerts.
-      await finish({ ...current }, [
-        { type: CONDITION_READY, status: 'False', reason, message },
-        { type: CONDITION_PROGRESSING, status: 'False', reason, message: 'Waiting for the spec to be fixed.' },
-        { type: CONDITION_DEGRADED, status: 'True', reason, message },
-      ]);
-    };
+    const out = outcome<SLOStatus>(this.d.kube, PLURAL_SLO, raw, log, this.d.now);
+    const finish = out.finish;
+    // The rules already loaded stay as they are: a broken edit never removes working alerts.
+    const { observedGeneration: _g, conditions: _c, ...keep } = current;
+    const degrade = (reason: string, problems: Problem[]) => out.degrade(reason, problems, keep);
 
     const valid = validateResource({ apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name }, spec: raw.spec });
     if (!valid.ok) {

@@ -24,8 +24,9 @@ import {
 import { type KubeApi, KubeError, type KubeObject, type ObjectRef } from '../kube/types.js';
 import { renderStack, stackEndpoints, workloadsByComponent } from '../render/index.js';
 import { MANAGED_KINDS, managedKind } from './kinds.js';
+import { outcome } from './outcome.js';
 import type { HandlerResult } from './queue.js';
-import { type ConditionInput, isSubset, jsonEqual, setConditions } from './status.js';
+import { isSubset } from './status.js';
 
 export interface StackReconcilerDeps {
   kube: KubeApi;
@@ -139,38 +140,14 @@ export class StackReconciler {
     // Gone: its children carry ownerReferences, and the garbage collector removes them.
     if (!raw || raw.metadata.deletionTimestamp) return undefined;
     const log = this.d.log.child({ kind: KIND_STACK, namespace, name });
-    const generation = raw.metadata.generation;
     const owner = { apiVersion: API_GROUP_VERSION, kind: KIND_STACK, name, uid: raw.metadata.uid as string };
     const current = (raw.status ?? {}) as ObservabilityStackStatus;
 
-    const finish = async (status: ObservabilityStackStatus, conds: ConditionInput[]) => {
-      const next: ObservabilityStackStatus = {
-        ...status,
-        observedGeneration: generation,
-        conditions: setConditions(current.conditions, conds, generation, this.d.now().toISOString()),
-      };
-      if (jsonEqual(next, current)) return;
-      await this.d.kube.patchStatus(PLURAL_STACK, namespace, name, next);
-      const ready = next.conditions?.find((c) => c.type === CONDITION_READY);
-      log.info({ ready: ready?.status, reason: ready?.reason }, 'Updated ObservabilityStack status');
-    };
-
-    const degrade = async (reason: string, problems: Problem[]) => {
-      const message = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-      const before = current.conditions?.find((c) => c.type === CONDITION_DEGRADED);
-      if (before?.status !== 'True' || before.message !== message || before.observedGeneration !== generation) {
-        await this.d.kube
-          .event({ involved: { ...refOf(raw), uid: owner.uid }, type: 'Warning', reason, message })
-          .catch((err) => log.warn({ err: String(err) }, 'Failed to record Event'));
-      }
-      log.info({ reason, problems }, 'Left children as they are: the spec needs a fix');
-      // Keep the last known components and endpoints: nothing was touched.
-      await finish({ components: current.components, endpoints: current.endpoints }, [
-        { type: CONDITION_READY, status: 'False', reason, message },
-        { type: CONDITION_PROGRESSING, status: 'False', reason, message: 'Waiting for the spec to be fixed.' },
-        { type: CONDITION_DEGRADED, status: 'True', reason, message },
-      ]);
-    };
+    const out = outcome<ObservabilityStackStatus>(this.d.kube, PLURAL_STACK, raw, log, this.d.now);
+    const finish = out.finish;
+    // Keep the last known components and endpoints: nothing was touched.
+    const degrade = (reason: string, problems: Problem[]) =>
+      out.degrade(reason, problems, { components: current.components, endpoints: current.endpoints });
 
     // 1. Validate with the CRD's own schema and rules (fills defaults for objects stored earlier).
     const valid = validateResource({ apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name }, spec: raw.spec });
