@@ -1,9 +1,11 @@
 // Grafana with the datasources wired for correlation: exemplars → Tempo, Loki trace_id → Tempo,
 // Tempo → Loki (tracesToLogsV2) and → Prometheus (tracesToMetrics, serviceMap), node graph.
 // Dashboards come from ConfigMaps labelled grafana_dashboard, collected by a sidecar at runtime.
+import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import yaml from 'js-yaml';
 import { LABEL_GRAFANA_DASHBOARD } from '../operator/conventions.js';
+import { DASHBOARDS, dashboardConfigMapName, dashboardFileKey, dashboardText } from '../operator/shipped/index.js';
 import { PORTS, placeholder, type StackContext } from './context.js';
 import { IMAGES } from './images.js';
 import {
@@ -154,6 +156,13 @@ export function grafanaChart(scope: Construct, ctx: StackContext): void {
   );
   configMap(scope, 'datasources', `${name}-datasources`, { 'datasources.yaml': datasources });
   configMap(scope, 'dashboard-providers', `${name}-dashboard-providers`, { 'providers.yaml': providers });
+  // The shipped dashboards (dashboards/ in the repository), collected by the sidecar below.
+  for (const d of DASHBOARDS) {
+    new k8s.KubeConfigMap(scope, `dashboard-${d}`, {
+      metadata: { name: dashboardConfigMapName(ctx.stack, d), labels: { [LABEL_GRAFANA_DASHBOARD]: '1' } },
+      data: { [dashboardFileKey(d)]: dashboardText(d) },
+    });
+  }
   serviceAccount(scope, ctx, c, true);
   role(scope, ctx, c, [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }]);
   const admin = grafanaAdminSecretName(ctx);

@@ -20,12 +20,11 @@ import {
   serviceAccount,
   statefulSet,
 } from './pod.js';
-import { stackAlerts } from './stack-alerts.js';
+import { stackAlertFiles } from './stack-alerts.js';
 
 export const RULES_DIR = '/etc/prometheus/rules';
 const SLO_RULES_DIR = `${RULES_DIR}/slo`;
 const STACK_RULES_DIR = `${RULES_DIR}/vigil`;
-const STACK_RULES_FILE = 'vigil-stack.rules.yaml';
 
 /** Which container port each scraped component serves its metrics on. */
 const METRICS_PORT: Partial<Record<ComponentName, string>> = {
@@ -141,9 +140,9 @@ export function prometheusArgs(ctx: StackContext): string[] {
 export function prometheusChart(scope: Construct, ctx: StackContext): void {
   const c = 'prometheus';
   const config = yaml.dump(prometheusConfig(ctx), { noRefs: true, lineWidth: -1 });
-  const rules = yaml.dump(stackAlerts(ctx), { noRefs: true, lineWidth: -1 });
+  const rules = stackAlertFiles(ctx);
   configMap(scope, 'config', ctx.name(c), { 'prometheus.yml': config });
-  configMap(scope, 'rules', `${ctx.name(c)}-rules`, { [STACK_RULES_FILE]: rules });
+  configMap(scope, 'rules', `${ctx.name(c)}-rules`, rules);
   serviceAccount(scope, ctx, c, true);
   role(scope, ctx, c, [
     // kubernetes_sd (pods) and the rules sidecar (configmaps), in this namespace only.
@@ -155,7 +154,7 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
   const pod = podTemplate(ctx, c, {
     uid: 65534,
     apiAccess: true,
-    configHash: configHash(config, rules),
+    configHash: configHash(config, ...Object.values(rules)),
     containers: [
       container({
         name: 'prometheus',

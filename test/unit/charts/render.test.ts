@@ -81,12 +81,12 @@ describe('renderStack', () => {
     expect(off.every((o) => on.some((x) => key(x) === key(o)))).toBe(true);
     expect(on.filter((o) => o.metadata.labels[LABEL_COMPONENT] === 'tempo').length).toBeGreaterThan(0);
     // Only what points at Tempo changes: the collector's exporter, Grafana's datasource, Prometheus's
-    // scrape job and down-alert for Tempo, and the config hashes of those pods.
+    // scrape job for Tempo, and the config hashes of those pods. The shipped alerts are the same in
+    // every stack (alerts/), so the rules ConfigMap does not change.
     expect(changed.sort()).toEqual([
       'ConfigMap/full-collector',
       'ConfigMap/full-grafana-datasources',
       'ConfigMap/full-prometheus',
-      'ConfigMap/full-prometheus-rules',
       'Deployment/full-collector',
       'Deployment/full-grafana',
       'StatefulSet/full-prometheus',
