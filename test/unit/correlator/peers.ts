@@ -326,3 +326,52 @@ export async function waitFor<T>(
     await sleep(everyMs);
   }
 }
+
+export interface PrometheusPeer {
+  readonly url: string;
+  /** An instant query; the result vector. */
+  query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  close(): Promise<void>;
+}
+
+/** Debian's Prometheus scraping `scrapeConfigs` every second, TSDB in a temp folder. */
+export async function startPrometheus(scrapeConfigs: Record<string, unknown>[]): Promise<PrometheusPeer> {
+  const bin = prometheusBinary();
+  const dir = tempDir('prometheus');
+  const port = await freePort();
+  const config = { global: { scrape_interval: '1s', evaluation_interval: '1s' }, scrape_configs: scrapeConfigs };
+  writeFileSync(join(dir.path, 'prometheus.yml'), yaml.dump(config));
+  const peer = new Peer(
+    'prometheus',
+    bin,
+    [
+      '--config.file=prometheus.yml',
+      `--storage.tsdb.path=${join(dir.path, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    dir.path,
+  );
+  const url = `http://127.0.0.1:${port}`;
+  peer.start();
+  try {
+    await peer.waitReady(`${url}/-/ready`);
+  } catch (err) {
+    await peer.stop();
+    dir.remove();
+    throw err;
+  }
+  return {
+    url,
+    query: async (promql) => {
+      const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
+      const body = (await res.json()) as { status: string; error?: string; data: { result: [] } };
+      if (body.status !== 'success') throw new Error(`Prometheus query ${promql} failed: ${body.error}`);
+      return body.data.result;
+    },
+    close: async () => {
+      await peer.stop();
+      dir.remove();
+    },
+  };
+}
