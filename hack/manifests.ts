@@ -75,7 +75,8 @@ export function operatorDeployment(image: string = IMAGES.correlator): Record<st
               readinessProbe: probe('/readyz', 5, 2),
               resources: {
                 requests: { cpu: '100m', memory: '128Mi' },
-                limits: { cpu: '1', memory: '512Mi' },
+                // No CPU limit (as the stack charts, ADR 6): throttling slows reconciles and protects no one.
+                limits: { memory: '512Mi' },
               },
               securityContext: {
                 allowPrivilegeEscalation: false,

@@ -2,8 +2,9 @@
 # `make validate`. The deploy targets use $KUBECONFIG when it is set, the local control plane otherwise.
 .PHONY: deploy-core deploy-traces deploy-logs undeploy image validate ensure-lua
 
-# The local control plane's binaries are needed only when no KUBECONFIG is given.
-DEPLOY_PREREQS := build $(if $(KUBECONFIG),,tools)
+# The local control plane's binaries are needed only when no KUBECONFIG is given. VIGIL_SKIP_BUILD=1
+# uses dist/ as it is (the integration tests build it once in their setup).
+DEPLOY_PREREQS := $(if $(VIGIL_SKIP_BUILD),,build) $(if $(KUBECONFIG),,tools)
 
 deploy-core: $(DEPLOY_PREREQS)
 	@hack/deploy.sh up core

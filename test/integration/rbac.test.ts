@@ -106,7 +106,7 @@ function forbiddenWrites(): string[] {
 beforeAll(async () => {
   installStart = Date.now();
   kubectlOk(['apply', '--server-side', '-k', MANIFESTS]);
-  kubectlOk(['wait', '-n', 'vigil-system', '--for=condition=Available', '--timeout=90s', 'deployment/vigil-operator']);
+  kubectlOk(['wait', '-n', 'vigil-system', '--for=condition=Available', '--timeout=55s', 'deployment/vigil-operator']);
   ns = freshNamespace('rbac');
   operator = await startOperator(
     ['--leader-elect', 'true', '--leader-election-namespace', 'vigil-system', '--identity', 'rbac-test'],
@@ -119,7 +119,8 @@ afterAll(async () => {
   await operator?.stop();
   kubectl(['delete', 'namespace', ns, '--wait=false']);
   // The CRDs stay: the other integration tests use them. The rest of manifests/ goes.
-  kubectl(['delete', 'namespace', 'vigil-system', '--wait=false']);
+  // Waits, so that a later test file installing manifests/ does not meet a terminating namespace.
+  kubectl(['delete', 'namespace', 'vigil-system', '--wait=true', '--timeout=55s']);
   kubectl(['delete', 'clusterrole,clusterrolebinding', 'vigil-operator', '--ignore-not-found']);
 });
 
@@ -201,8 +202,9 @@ describe('the operator as the manifests ServiceAccount', () => {
 
   it('gives a stack every child and turns it Ready', () => {
     kubectlOk(['apply', '-n', ns, '-f', join(EXAMPLES_DIR, 'full.yaml')]);
-    const r = kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=90s', 'ostack/full']);
-    expect(r.stderr).toBe('');
+    // Under the kubectl helper's own 60 s limit, which would end the wait without a word.
+    const r = kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=55s', 'ostack/full']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(children('full')).toEqual(desired('full.yaml'));
   });
 
@@ -255,7 +257,7 @@ describe('the operator as the manifests ServiceAccount', () => {
   });
 
   it('leaves nothing behind when the stack is deleted', async () => {
-    kubectlOk(['delete', 'ostack', 'full', '-n', ns, '--wait=true', '--timeout=60s']);
+    kubectlOk(['delete', 'ostack', 'full', '-n', ns, '--wait=true', '--timeout=55s']);
     await eventually('children garbage-collected', () => children('full').length === 0, 30_000);
   });
 

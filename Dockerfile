@@ -1,0 +1,37 @@
+# One image for both entry points: `vigil operator` (manifests/operator/deployment.yaml) and
+# `vigil correlator` (charts/correlator.ts). Its tag is IMAGES.correlator in charts/images.ts;
+# `make image` builds it where a Docker engine exists.
+# The base is pinned to an exact Node and Debian release; pin the digest too where the registry is
+# reachable at build time (FROM node:20.19.5-bookworm-slim@sha256:...).
+ARG NODE_IMAGE=node:20.19.5-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# npm ci refuses this lock file (see the Makefile); npm install with the lock installs the locked versions.
+RUN npm install --no-audit --no-fund --loglevel=error
+COPY tsconfig.json tsconfig.build.json ./
+COPY operator/ operator/
+COPY charts/ charts/
+COPY correlator/ correlator/
+RUN node_modules/.bin/tsc -p tsconfig.build.json
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm install --omit=dev --no-audit --no-fund --loglevel=error && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules/ node_modules/
+COPY package.json ./
+COPY bin/ bin/
+COPY --from=build /src/dist/ dist/
+# The correlator loads its .proto files at run time (correlator/otlp.ts looks beside dist/ and here).
+COPY correlator/proto/ correlator/proto/
+# A numeric non-root user, so that runAsNonRoot can verify it without /etc/passwd.
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["node", "/app/bin/vigil.js"]
+CMD ["operator"]
