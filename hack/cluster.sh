@@ -111,8 +111,8 @@ metadata:
 spec:
   taints: []
 status:
-  allocatable: { cpu: "32", memory: 256Gi, pods: "110" }
-  capacity: { cpu: "32", memory: 256Gi, pods: "110" }
+  allocatable: { cpu: "64", memory: 512Gi, pods: "1000" }
+  capacity: { cpu: "64", memory: 512Gi, pods: "1000" }
   nodeInfo: { architecture: amd64, kubeletVersion: fake, operatingSystem: linux }
   phase: Running
 YAML
