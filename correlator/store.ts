@@ -6,6 +6,12 @@
 // Records are kept in creation order. Windows have one length, so they also close in that order:
 // the open records are always a suffix of the list, and eviction (oldest first) and closing both
 // work from the front without scanning.
+//
+// Queries walk the list newest first and stop at `limit`. So that a filter matching little of
+// what is held does not walk all of it, the list is cut into blocks of BLOCK consecutive records,
+// each summarising the event times and services its records have ever had; a block that cannot
+// match is skipped whole. Summaries only ever widen, so they may keep a block that no longer
+// matches (it is then scanned), never skip one that does.
 import type { LogEvent, SeedAttributes, Severity, SpanEvent } from './model.js';
 
 export interface Correlation {
@@ -79,6 +85,16 @@ export function view(c: Correlation): CorrelationView {
   };
 }
 
+/** Records per block summary: small enough to skip precisely, large enough to be few (400 at 100k). */
+const BLOCK = 256;
+
+interface Block {
+  /** Smallest and largest event (or arrival) time any record of the block had. */
+  minMs: number;
+  maxMs: number;
+  readonly services: Set<string>;
+}
+
 export class CorrelationStore {
   private list: Correlation[] = [];
   /** Index of the first live entry of `list`; entries before it were evicted. */
@@ -90,8 +106,13 @@ export class CorrelationStore {
   /** Held records per service, so a query for a service nobody has skips the scan. */
   private readonly serviceCounts = new Map<string, number>();
   private nextId = 1;
+  /** Block summaries; blocks[k] covers record ids [(blockBase + k) * BLOCK, +BLOCK). */
+  private blocks: Block[] = [];
+  private blockBase = 0;
   evictedOpen = 0;
   evictedClosed = 0;
+  /** Blocks queries skipped unread (tests check the summaries are used at all). */
+  skippedBlocks = 0;
 
   constructor(private readonly opts: StoreOptions) {}
 
@@ -160,17 +181,50 @@ export class CorrelationStore {
     const out: Correlation[] = [];
     if (q.limit <= 0) return out;
     if (q.service !== undefined && !this.serviceCounts.has(q.service)) return out;
-    const candidates = q.traceId !== undefined ? (this.byTrace.get(q.traceId) ?? []) : this.list;
-    const stop = q.traceId !== undefined ? 0 : this.head;
-    for (let i = candidates.length - 1; i >= stop; i--) {
-      const c = candidates[i];
-      if (q.service !== undefined && !c.services.includes(q.service)) continue;
-      if (q.startMs !== undefined && (c.lastMs || c.openedAt) < q.startMs) continue;
-      if (q.endMs !== undefined && (c.firstMs || c.openedAt) > q.endMs) continue;
-      out.push(c);
-      if (out.length >= q.limit) break;
+    const matches = (c: Correlation) =>
+      (q.service === undefined || c.services.includes(q.service)) &&
+      (q.startMs === undefined || (c.lastMs || c.openedAt) >= q.startMs) &&
+      (q.endMs === undefined || (c.firstMs || c.openedAt) <= q.endMs);
+    if (q.traceId !== undefined) {
+      const forTrace = this.byTrace.get(q.traceId) ?? [];
+      for (let i = forTrace.length - 1; i >= 0 && out.length < q.limit; i--) {
+        if (matches(forTrace[i])) out.push(forTrace[i]);
+      }
+      return out;
+    }
+    const filtered = q.service !== undefined || q.startMs !== undefined || q.endMs !== undefined;
+    const firstId = this.list.length > 0 ? this.list[0].id : 0;
+    let i = this.list.length - 1;
+    while (i >= this.head && out.length < q.limit) {
+      const c = this.list[i];
+      if (filtered && (c.id % BLOCK === BLOCK - 1 || i === this.list.length - 1)) {
+        const b = this.blocks[Math.floor(c.id / BLOCK) - this.blockBase];
+        const skip =
+          b !== undefined &&
+          ((q.service !== undefined && !b.services.has(q.service)) ||
+            (q.startMs !== undefined && b.maxMs < q.startMs) ||
+            (q.endMs !== undefined && b.minMs > q.endMs));
+        if (skip) {
+          this.skippedBlocks++;
+          // Jump to the last record of the previous block.
+          i = Math.floor(c.id / BLOCK) * BLOCK - 1 - firstId;
+          continue;
+        }
+      }
+      if (matches(c)) out.push(c);
+      i--;
     }
     return out;
+  }
+
+  private block(c: Correlation): Block {
+    const k = Math.floor(c.id / BLOCK) - this.blockBase;
+    let b = this.blocks[k];
+    if (b === undefined) {
+      b = { minMs: c.openedAt, maxMs: c.openedAt, services: new Set() };
+      this.blocks[k] = b;
+    }
+    return b;
   }
 
   private entry(traceId: string, now: number): Correlation {
@@ -192,6 +246,9 @@ export class CorrelationStore {
     };
     if (this.size >= this.opts.maxCorrelations) this.evictOldest(now);
     this.list.push(c);
+    const b = this.block(c);
+    if (now < b.minMs) b.minMs = now;
+    if (now > b.maxMs) b.maxMs = now;
     this.open.set(traceId, c);
     const forTrace = this.byTrace.get(traceId);
     if (forTrace) forTrace.push(c);
@@ -217,6 +274,11 @@ export class CorrelationStore {
       else this.serviceCounts.set(s, n);
     }
     this.head++;
+    if (c.id % BLOCK === BLOCK - 1) {
+      // The block's last record left: the summary goes with it.
+      this.blocks.shift();
+      this.blockBase++;
+    }
     const forTrace = this.byTrace.get(c.traceId);
     if (forTrace) {
       forTrace.shift();
@@ -239,6 +301,7 @@ export class CorrelationStore {
   private addService(c: Correlation, service: string): void {
     if (c.services.includes(service)) return;
     c.services.push(service);
+    this.block(c).services.add(service);
     this.serviceCounts.set(service, (this.serviceCounts.get(service) ?? 0) + 1);
   }
 
@@ -246,6 +309,9 @@ export class CorrelationStore {
     if (ms <= 0) return;
     if (c.firstMs === 0 || ms < c.firstMs) c.firstMs = ms;
     if (ms > c.lastMs) c.lastMs = ms;
+    const b = this.block(c);
+    if (ms < b.minMs) b.minMs = ms;
+    if (ms > b.maxMs) b.maxMs = ms;
   }
 
   /** First value wins: later spans of a trace rarely disagree, and a stable record is easier to query. */

@@ -22,6 +22,6 @@ metrics:
 	@$(CORRELATOR_CURL) "$(CORRELATOR_URL)/metrics" | grep -v '^#'
 
 bench-correlator: deps
-	@$(TSX) bench/correlator.ts
+	@node --expose-gc --import tsx bench/correlator.ts
 
 BENCH_TARGETS += bench-correlator
