@@ -5,7 +5,7 @@ import type { Condition } from '../api/types.js';
 import type { Problem } from '../api/validate.js';
 import { CONDITION_DEGRADED, CONDITION_PROGRESSING, CONDITION_READY } from '../conventions.js';
 import type { KubeApi, KubeObject } from '../kube/types.js';
-import { type ConditionInput, jsonEqual, setConditions } from './status.js';
+import { type ConditionInput, jsonEqual, mergePatch, setConditions } from './status.js';
 
 interface StatusBase {
   observedGeneration?: number;
@@ -40,7 +40,7 @@ export function outcome<S extends StatusBase>(
       conditions: setConditions(current.conditions, conds, generation, now().toISOString()),
     };
     if (jsonEqual(next, current)) return;
-    await kube.patchStatus(plural, namespace, name, next);
+    await kube.patchStatus(plural, namespace, name, mergePatch(current, next));
     const ready = next.conditions.find((c) => c.type === CONDITION_READY);
     log.info({ ready: ready?.status, reason: ready?.reason }, `Updated ${raw.kind} status`);
   };

@@ -107,3 +107,18 @@ export function isSubset(want: unknown, have: unknown): boolean {
   }
   return true;
 }
+
+/**
+ * A JSON merge patch that turns `current` into `next`: keys gone from `next` are sent as null (a
+ * merge patch that merely omits them leaves them in place: a pruned component's endpoint, a
+ * message that no longer applies). Arrays and scalars are replaced whole.
+ */
+export function mergePatch(current: unknown, next: unknown): unknown {
+  if (!isPlainObject(current) || !isPlainObject(next)) return next;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(next)) if (v !== undefined) out[k] = mergePatch(current[k], v);
+  for (const k of Object.keys(current)) if (!(k in next) || next[k] === undefined) out[k] = null;
+  return out;
+}
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);

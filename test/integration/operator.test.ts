@@ -67,7 +67,7 @@ describe('the operator', () => {
   it('gives a new stack every child and turns it Ready once kwok runs the pods', async () => {
     kubectlOk(['apply', '-n', ns, '-f', join(EXAMPLES_DIR, 'full.yaml')]);
     const r = kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=90s', 'ostack/full']);
-    expect(r.stderr).toBe('');
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(children('full')).toEqual(desired('full.yaml', ns));
     const ready = condition('ostack', 'full', 'Ready');
     expect(ready).toMatchObject({ status: 'True', reason: 'AllComponentsReady' });
@@ -139,6 +139,12 @@ describe('the operator', () => {
     expect(collector).not.toMatch(/tempo/);
     const datasources = kubectlOk(['get', 'configmap', 'full-grafana-datasources', '-n', ns, '-o', 'jsonpath={.data}']);
     expect(datasources).not.toMatch(/uid: tempo/);
+    const status = JSON.parse(kubectlOk(['get', 'ostack', 'full', '-n', ns, '-o', 'jsonpath={.status}']));
+    await eventually('the tempo endpoint and component gone from status', () => {
+      const st = JSON.parse(kubectlOk(['get', 'ostack', 'full', '-n', ns, '-o', 'jsonpath={.status}']));
+      return st.endpoints.tempo === undefined && st.components.tempo === undefined;
+    });
+    expect(status.endpoints.grafana).toBeDefined();
     kubectlOk(['patch', 'ostack', 'full', '-n', ns, '--type=merge', '-p', '{"spec":{"traces":{"enabled":true}}}']);
     await eventually('Tempo restored', () => JSON.stringify(children('full')) === JSON.stringify(withTraces), 20_000);
     expect(kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=60s', 'ostack/full']).code).toBe(0);

@@ -10,7 +10,7 @@ export interface KubectlResult {
 export function kubectl(args: string[], input?: string): KubectlResult {
   const kubeconfig = process.env.VIGIL_TEST_KUBECONFIG;
   if (!kubeconfig) throw new Error('VIGIL_TEST_KUBECONFIG is not set: run through the integration jest project');
-  const r = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { input, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { input, encoding: 'utf8', timeout: 180_000 });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isSubset, jsonEqual, setConditions } from '../../../operator/controller/status.js';
+import { isSubset, jsonEqual, mergePatch, setConditions } from '../../../operator/controller/status.js';
 
 describe('setConditions', () => {
   const ready = (status: 'True' | 'False', reason = 'R') => ({ type: 'Ready', status, reason, message: 'm' });
@@ -48,5 +48,21 @@ describe('jsonEqual', () => {
   it('ignores key order and undefined values', () => {
     expect(jsonEqual({ a: 1, b: [1, { c: 2 }], d: undefined }, { b: [1, { c: 2 }], a: 1 })).toBe(true);
     expect(jsonEqual({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
+  });
+});
+
+describe('mergePatch', () => {
+  it('removes keys that are gone, at any depth, and replaces arrays whole', () => {
+    const current = {
+      endpoints: { grafana: 'g', tempo: 't' },
+      components: { tempo: { ready: false, message: 'waiting' } },
+      conditions: [1, 2],
+    };
+    const next = { endpoints: { grafana: 'g' }, components: { tempo: { ready: true } }, conditions: [3] };
+    expect(mergePatch(current, next)).toEqual({
+      endpoints: { grafana: 'g', tempo: null },
+      components: { tempo: { ready: true, message: null } },
+      conditions: [3],
+    });
   });
 });
