@@ -23,6 +23,10 @@ help:
 	@echo "make cluster-down stop it and remove its files"
 	@echo "make gen          regenerate crds/ and other generated files"
 	@echo "make bench        run the benchmarks under bench/"
+	@echo "make deploy-core | deploy-traces | deploy-logs   install Vigil and grow one stack (docs/install.md)"
+	@echo "make undeploy     remove the stack, the operator and the CRDs"
+	@echo "make validate     CRs, rules, dashboards, manifests, and a server-side dry run when a cluster is up"
+	@echo "make image        the container image (needs a Docker engine)"
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@echo "[vigil] Installing npm dependencies..."
