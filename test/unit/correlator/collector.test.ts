@@ -73,7 +73,7 @@ describe.each(['proto', 'json'] as const)('the collector forwarding to the engin
     for (const t of sent) {
       const [found] = c.store.query({ traceId: t.traceId, limit: 10 });
       expect(found).toMatchObject({ spanCount: 2, logCount: 2, errorSpans: t.errorSpans });
-      expect(found.services.sort()).toEqual([...t.services].sort());
+      expect([...found.services].sort()).toEqual([...t.services].sort());
     }
   });
 });

@@ -13,7 +13,7 @@ import {
 } from '../../../correlator/otlp.js';
 import { sendTraffic } from '../../../correlator/traffic/sdk.js';
 import { aCorrelator, SPAN_1, SPAN_2, TRACE_A, TRACE_B } from './helpers.js';
-import { freePort, metricSum, startOtelcol, waitFor } from './peers.js';
+import { freePort, lokiQuery, metricSum, startLoki, startOtelcol, waitFor } from './peers.js';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -208,4 +208,95 @@ describe("the collector's load_balancing exporter over two engines", () => {
     expect(metricSum(m, 'otelcol_exporter_send_failed_spans')).toBe(0);
     expect(metricSum(m, 'otelcol_exporter_send_failed_log_records')).toBe(0);
   });
+});
+
+describe("the collector's otlp_grpc exporter against full queues", () => {
+  it('retries what the engine refused with RESOURCE_EXHAUSTED until Loki is back, and nothing is lost', async () => {
+    const since = Date.now() - 60_000;
+    const loki = await startLoki();
+    cleanup.push(() => loki.close());
+    await loki.stop();
+    const c = aCorrelator(
+      {
+        LOKI_URL: loki.url,
+        EXPORT_RECEIVED_LOGS: 'true',
+        ENV: 'grpc-backpressure',
+        CORR_WINDOW_SECONDS: '1',
+        EXPORT_INTERVAL_MS: '50',
+        MAX_BATCH_SIZE: '20',
+        EXPORT_QUEUE_MAX_RECORDS: '30',
+      },
+      { now: Date.now, sweepIntervalMs: 100, backoff: { baseMs: 200, maxMs: 1000 } },
+    );
+    await c.start();
+    cleanup.push(() => c.stop());
+    const receiverPort = await freePort();
+    const otelcol = await startOtelcol({
+      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${receiverPort}` } } } },
+      exporters: {
+        otlp_grpc: {
+          endpoint: `127.0.0.1:${c.grpcPort()}`,
+          tls: { insecure: true },
+          retry_on_failure: { enabled: true, initial_interval: '500ms', max_interval: '2s', max_elapsed_time: '120s' },
+        },
+      },
+      service: {
+        pipelines: {
+          traces: { receivers: ['otlp'], exporters: ['otlp_grpc'] },
+          logs: { receivers: ['otlp'], exporters: ['otlp_grpc'] },
+        },
+      },
+    });
+    cleanup.push(() => otelcol.close());
+
+    const sent = [];
+    for (let round = 0; round < 3; round++) {
+      sent.push(
+        ...(await sendTraffic({ endpoint: `http://127.0.0.1:${receiverPort}`, protocol: 'http/protobuf', traces: 8 })),
+      );
+    }
+    await waitFor(
+      'a refusal for a full queue',
+      async () =>
+        /reason="queue_full"\} [1-9]/.test(
+          await c.metrics.registry.getSingleMetricAsString('ingest_requests_refused_total'),
+        )
+          ? true
+          : undefined,
+      15_000,
+    );
+    await loki.restart();
+    const counts = async () => {
+      const m = await c.metrics.registry.metrics();
+      return { spans: metricSum(m, 'traces_received_total'), logs: metricSum(m, 'log_records_received_total') };
+    };
+    expect(
+      await waitFor(
+        'all 48 spans and 48 log records accepted',
+        async () => {
+          const n = await counts();
+          return n.spans >= 48 && n.logs >= 48 ? n : undefined;
+        },
+        60_000,
+        250,
+      ),
+    ).toEqual({ spans: 48, logs: 48 });
+    const ids = sent.map((t) => t.traceId);
+    await waitFor(
+      'every log line and correlation record in Loki',
+      async () => {
+        const lines = await lokiQuery(loki.url, '{env="grpc-backpressure"}', since);
+        const logs = lines.filter((l) => !l.line.startsWith('{"kind":"correlation"'));
+        const traces = new Set(lines.map((l) => l.metadata.trace_id));
+        return logs.length >= 48 && ids.every((id) => traces.has(id)) ? lines : undefined;
+      },
+      30_000,
+      500,
+    );
+    const m = await otelcol.metrics();
+    expect(metricSum(m, 'otelcol_exporter_sent_spans')).toBe(48);
+    expect(metricSum(m, 'otelcol_exporter_sent_log_records')).toBe(48);
+    expect(metricSum(m, 'otelcol_exporter_send_failed_spans')).toBe(0);
+    expect(metricSum(m, 'otelcol_exporter_send_failed_log_records')).toBe(0);
+  }, 150_000);
 });

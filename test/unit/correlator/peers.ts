@@ -64,6 +64,7 @@ export class Peer {
     private readonly bin: string,
     private readonly args: readonly string[],
     private readonly cwd: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
   get running(): boolean {
@@ -81,7 +82,7 @@ export class Peer {
   start(): void {
     if (this.running) throw new Error(`${this.name} is already running`);
     this.exitCode = undefined;
-    const child = spawn(this.bin, this.args, { cwd: this.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.bin, this.args, { cwd: this.cwd, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (d: Buffer) => {
       this.log = (this.log + d.toString('utf8')).slice(-65_536);
     };
