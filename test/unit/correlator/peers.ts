@@ -15,9 +15,13 @@ let goVersion: string | undefined;
 
 /** The cache folder hack/lib.sh's tool_dir names: <tool>-<version>-<go version>. */
 function toolDir(tool: string, version: string): string {
-  goVersion ??= execFileSync('go', ['env', 'GOVERSION'], { env: { ...process.env, GOTOOLCHAIN: 'local' } })
-    .toString()
-    .trim();
+  try {
+    goVersion ??= execFileSync('go', ['env', 'GOVERSION'], { env: { ...process.env, GOTOOLCHAIN: 'local' } })
+      .toString()
+      .trim();
+  } catch (err) {
+    throw new Error(`cannot name the tool cache folder (hack/lib.sh keys it by Go version): go env GOVERSION: ${err}`);
+  }
   return join(CACHE, `${tool}-${version}-${goVersion}`);
 }
 
