@@ -29,7 +29,19 @@ const kubectl = (args: string[], input?: string) => {
   return r.stdout;
 };
 
-function api(path: string): Promise<{ status: number; body: string }> {
+/** One GET; retried a few times, since a loaded API server may drop a connection. */
+async function api(path: string): Promise<{ status: number; body: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await apiOnce(path);
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await sleep(500 * attempt);
+    }
+  }
+}
+
+function apiOnce(path: string): Promise<{ status: number; body: string }> {
   const server = readFileSync(kubeconfig, 'utf8').match(/server: (\S+)/)![1];
   const token = readFileSync(join(clusterDir, 'pki', 'admin.token'), 'utf8').trim();
   const ca = readFileSync(join(clusterDir, 'pki', 'ca.crt'));
