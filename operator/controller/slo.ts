@@ -38,6 +38,13 @@ export interface SLOReconcilerDeps {
 }
 
 export class SLOReconciler {
+  /**
+   * Prometheus URLs that just failed, with the error: the other SLOs of that stack reuse it instead of
+   * each waiting out its own timeout (a thousand SLOs behind one unreachable Prometheus would
+   * otherwise keep every worker busy).
+   */
+  private readonly unreachable = new Map<string, { until: number; message: string }>();
+
   constructor(private readonly d: SLOReconcilerDeps) {}
 
   async reconcile(namespace: string, name: string): Promise<HandlerResult | undefined> {
@@ -140,7 +147,15 @@ export class SLOReconciler {
     let budgetCond: ConditionInput | undefined;
     if (url && stackReady) {
       try {
-        const b = await readBudget(this.d.fetch, url, namespace, name);
+        const known = this.unreachable.get(url);
+        if (known && known.until > this.d.now().getTime()) throw new Error(known.message);
+        const b = await readBudget(this.d.fetch, url, namespace, name).catch((err: Error) => {
+          this.unreachable.set(url, {
+            until: this.d.now().getTime() + this.d.budgetIntervalMs / 2,
+            message: err.message,
+          });
+          throw err;
+        });
         if (b) {
           const rounded = budgetStatus(b);
           const same = budget?.remainingPercent === rounded.remainingPercent && budget?.burnRate === rounded.burnRate;
