@@ -99,7 +99,7 @@ export class Peer {
   }
 
   /** Polls `url` until it answers 200; fails early with the output if the process exits. */
-  async waitReady(url: string, timeoutMs = 30_000): Promise<void> {
+  async waitReady(url: string, timeoutMs = 120_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < end) {
