@@ -113,8 +113,9 @@ export function crdKustomization(crdFiles: string[]): Record<string, unknown> {
 }
 
 export const HEALTH_CHECK_KINDS = [
-  { kind: KIND_STACK, file: 'observabilitystack.lua' },
-  { kind: KIND_SLO, file: 'slo.lua' },
+  // One script serves both kinds: they report the same conditions, and it reads the kind from obj.
+  { kind: KIND_STACK, file: 'conditions.lua' },
+  { kind: KIND_SLO, file: 'conditions.lua' },
 ] as const;
 
 export const healthKey = (kind: string) => `resource.customizations.health.${API_GROUP}_${kind}`;

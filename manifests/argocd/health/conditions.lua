@@ -1,4 +1,5 @@
--- Argo CD health check for observability.vigil.dev SLO. Argo CD sets `obj` and
+-- Argo CD health check for observability.vigil.dev ObservabilityStack and SLO (both report Ready,
+-- Progressing and Degraded with observedGeneration; the kind is read from obj). Argo CD sets `obj` and
 -- runs this with gopher-lua (Lua 5.1); the tests run it with lua5.4 (test/unit/argocd/).
 -- First match wins:
 --   1. no status, or status written for an older generation -> Progressing: the operator has not
@@ -10,7 +11,7 @@
 --   4. Ready True -> Healthy;
 --   5. anything else (Ready False or Unknown, nothing wrong) -> Progressing.
 local hs = {}
-local kind = "SLO"
+local kind = obj.kind or "resource"
 local generation = obj.metadata and obj.metadata.generation
 local status = obj.status
 
