@@ -42,6 +42,18 @@ const ready = (ns: string, name: string) =>
   kubectl(['get', 'ostack', name, '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])
     .stdout === 'True';
 
+/** Flags for one of two replicas electing a leader through a Lease in the test namespace. */
+const leaderArgs = (ns: string, id: string) => [
+  '--namespaces',
+  ns,
+  '--leader-elect',
+  'true',
+  '--leader-election-namespace',
+  ns,
+  '--identity',
+  id,
+];
+
 describe('the operator under faults', () => {
   it('converges with no duplicates after being killed mid-reconcile', async () => {
     const ns = freshNamespace('kill');
@@ -87,16 +99,7 @@ describe('the operator under faults', () => {
 
   it('lets only the leader write, and hands over within 20 s when the leader dies', async () => {
     const ns = freshNamespace('lease');
-    const le = (id: string) => [
-      '--namespaces',
-      ns,
-      '--leader-elect',
-      'true',
-      '--leader-election-namespace',
-      ns,
-      '--identity',
-      id,
-    ];
+    const le = (id: string) => leaderArgs(ns, id);
     const a = await start(le('a'));
     await eventually('a leads', async () => (await a.metric('vigil_operator_leader_is_leader')) === 1, 20_000);
     const b = await start(le('b'));
@@ -123,16 +126,7 @@ describe('the operator under faults', () => {
 
   it('releases the lease on SIGTERM so that a standby takes over at once', async () => {
     const ns = freshNamespace('release');
-    const le = (id: string) => [
-      '--namespaces',
-      ns,
-      '--leader-elect',
-      'true',
-      '--leader-election-namespace',
-      ns,
-      '--identity',
-      id,
-    ];
+    const le = (id: string) => leaderArgs(ns, id);
     const a = await start(le('a'));
     await eventually('a leads', async () => (await a.metric('vigil_operator_leader_is_leader')) === 1, 20_000);
     const b = await start(le('b'));
