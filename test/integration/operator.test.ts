@@ -1,16 +1,10 @@
 // The operator against the real control plane (API server, controller-manager, scheduler, kwok).
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ObservabilityStack } from '../../operator/api/types.js';
-import { validateResource } from '../../operator/api/validate.js';
-import { loadDocs } from '../../operator/cli/files.js';
-import { renderStack } from '../../operator/render/index.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { eventually, operatorWrites, type RunningOperator, startOperator } from '../support/operator.js';
 import { EXAMPLES_DIR } from '../support/paths.js';
-
-const CHILD_KINDS =
-  'deployments,statefulsets,daemonsets,services,configmaps,secrets,serviceaccounts,roles,rolebindings';
+import { CHILD_KINDS, desiredChildren, exampleDoc, liveChildren } from '../support/stacks.js';
 
 interface Item {
   kind: string;
@@ -19,23 +13,8 @@ interface Item {
 
 let ns: string;
 let operator: RunningOperator;
-
-function children(stack: string): string[] {
-  const out = kubectlOk(['get', CHILD_KINDS, '-n', ns, '-l', `vigil.dev/stack=${stack}`, '-o', 'json']);
-  return JSON.parse(out)
-    .items.map((o: Item) => `${o.kind}/${o.metadata.name}`)
-    .sort();
-}
-
-function desired(file: string, namespace: string): string[] {
-  const [{ doc }] = loadDocs(join(EXAMPLES_DIR, file));
-  const v = validateResource(doc);
-  if (!v.ok) throw new Error(`${file} invalid`);
-  const stack = v.object as ObservabilityStack;
-  stack.metadata.namespace = namespace;
-  const names = renderStack(stack).objects.map((o) => `${o.kind}/${o.metadata.name}`);
-  return [...names, `Secret/${stack.metadata.name}-grafana-admin`].sort();
-}
+const children = (stack: string) => liveChildren(ns, stack);
+const desired = (file: string, namespace: string) => desiredChildren(exampleDoc(file), namespace);
 
 const condition = (kind: string, name: string, type: string) => {
   const r = kubectl(['get', kind, name, '-n', ns, '-o', 'json']);

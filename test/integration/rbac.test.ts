@@ -15,11 +15,10 @@ import { renderStack } from '../../operator/render/index.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { clusterDir, eventually, type RunningOperator, startOperator } from '../support/operator.js';
 import { EXAMPLES_DIR, REPO_ROOT } from '../support/paths.js';
+import { desiredChildren, exampleDoc, liveChildren } from '../support/stacks.js';
 
 const MANIFESTS = join(REPO_ROOT, 'manifests');
 const SA_USER = 'system:serviceaccount:vigil-system:vigil-operator';
-const CHILD_KINDS =
-  'deployments,statefulsets,daemonsets,services,configmaps,secrets,serviceaccounts,roles,rolebindings';
 
 interface Rule {
   apiGroups?: string[];
@@ -51,25 +50,8 @@ function grants(rules: Rule[]): Set<string> {
 let ns: string;
 let operator: RunningOperator | undefined;
 let installStart = 0;
-
-function children(stack: string): string[] {
-  const out = kubectlOk(['get', CHILD_KINDS, '-n', ns, '-l', `vigil.dev/stack=${stack}`, '-o', 'json']);
-  return JSON.parse(out)
-    .items.map((o: Doc) => `${o.kind}/${o.metadata.name}`)
-    .sort();
-}
-
-function desired(file: string): string[] {
-  const [{ doc }] = loadDocs(join(EXAMPLES_DIR, file));
-  const v = validateResource(doc);
-  if (!v.ok) throw new Error(`${file} invalid`);
-  const stack = v.object as ObservabilityStack;
-  stack.metadata.namespace = ns;
-  return [
-    ...renderStack(stack).objects.map((o) => `${o.kind}/${o.metadata.name}`),
-    `Secret/${stack.metadata.name}-grafana-admin`,
-  ].sort();
-}
+const children = (stack: string) => liveChildren(ns, stack);
+const desired = (file: string) => desiredChildren(exampleDoc(file), ns);
 
 /** A kubeconfig for the ServiceAccount: the test cluster's server and CA, a fresh token. */
 function serviceAccountKubeconfig(): string {

@@ -3,15 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { ObservabilityStack } from '../../operator/api/types.js';
-import { validateResource } from '../../operator/api/validate.js';
-import { loadDocs } from '../../operator/cli/files.js';
-import { renderStack } from '../../operator/render/index.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { clusterDir, eventually, type RunningOperator, startOperator } from '../support/operator.js';
-import { EXAMPLES_DIR, REPO_ROOT } from '../support/paths.js';
+import { REPO_ROOT } from '../support/paths.js';
+import { desiredChildren, exampleDoc, liveChildren } from '../support/stacks.js';
 
-const CHILD_KINDS = 'deployments,statefulsets,services,configmaps,secrets,serviceaccounts,roles,rolebindings';
 const running: RunningOperator[] = [];
 const start = async (...args: Parameters<typeof startOperator>) => {
   const op = await startOperator(...args);
@@ -22,22 +18,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((o) => (o.proc.exitCode === null ? o.kill() : undefined)));
 });
 
-function stackDoc(name: string, file = 'core.yaml'): string {
-  const [{ doc }] = loadDocs(join(EXAMPLES_DIR, file));
-  (doc as { metadata: { name: string } }).metadata.name = name;
-  return JSON.stringify(doc);
-}
-function desired(name: string, ns: string, file = 'core.yaml'): string[] {
-  const v = validateResource(JSON.parse(stackDoc(name, file)));
-  if (!v.ok) throw new Error('invalid');
-  const s = v.object as ObservabilityStack;
-  s.metadata.namespace = ns;
-  return [...renderStack(s).objects.map((o) => `${o.kind}/${o.metadata.name}`), `Secret/${name}-grafana-admin`].sort();
-}
-function children(ns: string, stack: string): string[] {
-  const out = JSON.parse(kubectlOk(['get', CHILD_KINDS, '-n', ns, '-l', `vigil.dev/stack=${stack}`, '-o', 'json']));
-  return out.items.map((o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`).sort();
-}
+const stackDoc = (name: string, file = 'core.yaml') => JSON.stringify(exampleDoc(file, name));
+const desired = (name: string, ns: string, file = 'core.yaml') => desiredChildren(exampleDoc(file, name), ns);
+const children = liveChildren;
 const ready = (ns: string, name: string) =>
   kubectl(['get', 'ostack', name, '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])
     .stdout === 'True';

@@ -1,0 +1,39 @@
+// What a stack should have and what it has, for the integration tests: the children renderStack
+// wants (plus the Grafana admin Secret the operator generates) and the children in the cluster.
+import { join } from 'node:path';
+import type { ObservabilityStack } from '../../operator/api/types.js';
+import { validateResource } from '../../operator/api/validate.js';
+import { loadDocs } from '../../operator/cli/files.js';
+import { renderStack } from '../../operator/render/index.js';
+import { kubectlOk } from './kubectl.js';
+import { EXAMPLES_DIR } from './paths.js';
+
+export const CHILD_KINDS =
+  'deployments,statefulsets,daemonsets,services,configmaps,secrets,serviceaccounts,roles,rolebindings';
+
+/** An example file's first document, optionally renamed. */
+export function exampleDoc(file: string, name?: string): Record<string, unknown> {
+  const [{ doc }] = loadDocs(join(EXAMPLES_DIR, file));
+  if (name) (doc as { metadata: { name: string } }).metadata.name = name;
+  return doc as Record<string, unknown>;
+}
+
+/** kind/name of every child the operator should create for this stack document in `namespace`. */
+export function desiredChildren(doc: unknown, namespace: string): string[] {
+  const v = validateResource(doc);
+  if (!v.ok) throw new Error(`invalid stack: ${JSON.stringify(v.problems)}`);
+  const stack = v.object as ObservabilityStack;
+  stack.metadata.namespace = namespace;
+  return [
+    ...renderStack(stack).objects.map((o) => `${o.kind}/${o.metadata.name}`),
+    `Secret/${stack.metadata.name}-grafana-admin`,
+  ].sort();
+}
+
+/** kind/name of every object in the namespace labelled as this stack's child. */
+export function liveChildren(namespace: string, stack: string): string[] {
+  const out = JSON.parse(
+    kubectlOk(['get', CHILD_KINDS, '-n', namespace, '-l', `vigil.dev/stack=${stack}`, '-o', 'json']),
+  );
+  return out.items.map((o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`).sort();
+}
