@@ -6,6 +6,7 @@ import { API_GROUP, API_VERSION, FIELD_MANAGER } from '../conventions.js';
 import { type KubeApi, KubeError, type KubeObject, type ObjectRef } from './types.js';
 
 const REQUEST_TIMEOUT_MS = 30_000;
+const SERVES_TTL_MS = 5 * 60_000;
 
 /** client-node 1.4 sets no timeout on API calls; a hung request would stall a worker forever. */
 export function apiConfiguration(kc: k8s.KubeConfig, timeoutMs = REQUEST_TIMEOUT_MS): k8s.Configuration {
@@ -67,6 +68,7 @@ export function makeKubeApi(kc: k8s.KubeConfig): KubeApi {
   const custom = new k8s.CustomObjectsApi(cfg);
   const core = new k8s.CoreV1Api(cfg);
   const discovery = new k8s.ApisApi(cfg);
+  const served = new Map<string, { at: number; value: boolean }>();
   const refOf = (r: ObjectRef) => ({
     apiVersion: r.apiVersion,
     kind: r.kind,
@@ -166,29 +168,39 @@ export function makeKubeApi(kc: k8s.KubeConfig): KubeApi {
       }
     },
     async serves(apiVersion, kind) {
-      const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-      try {
-        if (!group) return true;
-        const groups = await discovery.getAPIVersions();
-        if (!groups.groups.some((g) => g.name === group && g.versions.some((v) => v.version === version))) return false;
-        const res = (await objects.list(
-          apiVersion,
-          kind,
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          1,
-        )) as unknown;
-        return res !== undefined;
-      } catch (err) {
-        const e = toKubeError(err, `discover ${apiVersion} ${kind}`);
-        if (e instanceof KubeError && e.notFound) return false;
-        if (String((err as Error)?.message).includes('Unrecognized API version and kind')) return false;
-        throw e;
-      }
+      // Asked on every SLO reconcile: remember the answer for a while instead of asking discovery each time.
+      const key = `${apiVersion}/${kind}`;
+      const known = served.get(key);
+      if (known && Date.now() - known.at < SERVES_TTL_MS) return known.value;
+      const value = await discover(apiVersion, kind);
+      served.set(key, { at: Date.now(), value });
+      return value;
     },
   };
+
+  async function discover(apiVersion: string, kind: string): Promise<boolean> {
+    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+    try {
+      if (!group) return true;
+      const groups = await discovery.getAPIVersions();
+      if (!groups.groups.some((g) => g.name === group && g.versions.some((v) => v.version === version))) return false;
+      const res = (await objects.list(
+        apiVersion,
+        kind,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        1,
+      )) as unknown;
+      return res !== undefined;
+    } catch (err) {
+      const e = toKubeError(err, `discover ${apiVersion} ${kind}`);
+      if (e instanceof KubeError && e.notFound) return false;
+      if (String((err as Error)?.message).includes('Unrecognized API version and kind')) return false;
+      throw e;
+    }
+  }
 }
