@@ -1,5 +1,5 @@
 # One image for both entry points: `vigil operator` (manifests/operator/deployment.yaml) and
-# `vigil correlator` (charts/correlator.ts). Its tag is IMAGES.correlator in charts/images.ts;
+# `vigil correlator` (desired/stack/correlator.ts). Its tag is IMAGES.correlator in desired/stack/images.ts;
 # `make image` builds it where a Docker engine exists.
 # The base is pinned to an exact Node and Debian release; pin the digest too where the registry is
 # reachable at build time (FROM node:20.19.5-bookworm-slim@sha256:...).
@@ -11,9 +11,15 @@ COPY package.json package-lock.json ./
 # npm ci refuses this lock file (see the Makefile); npm install with the lock installs the locked versions.
 RUN npm install --no-audit --no-fund --loglevel=error
 COPY tsconfig.json tsconfig.build.json ./
-COPY operator/ operator/
-COPY charts/ charts/
+COPY api/ api/
+COPY cli/ cli/
+COPY conventions/ conventions/
+COPY controller/ controller/
 COPY correlator/ correlator/
+COPY desired/ desired/
+COPY kube/ kube/
+COPY lib/ lib/
+COPY operator/ operator/
 RUN node_modules/.bin/tsc -p tsconfig.build.json
 
 FROM ${NODE_IMAGE} AS deps

@@ -22,6 +22,7 @@ help:
 	@echo "make cluster-up   start the local control plane (prints the KUBECONFIG export)"
 	@echo "make cluster-down stop it and remove its files"
 	@echo "make gen          regenerate crds/ and other generated files"
+	@echo "make check-imports  the one-way import direction of the source folders"
 	@echo "make bench        run the benchmarks under bench/"
 	@echo "make deploy-core | deploy-traces | deploy-logs   install Vigil and grow one stack (docs/install.md)"
 	@echo "make undeploy     remove the stack, the operator and the CRDs"
@@ -55,6 +56,11 @@ gen: deps
 check-generated: deps
 	@$(TSX) hack/gen.ts --check
 
+# The import direction of the source folders (.dependency-cruiser.cjs; docs/architecture.md).
+.PHONY: check-imports
+check-imports: deps
+	@$(TSX) hack/check-imports.ts
+
 .PHONY: lint
 lint: deps
 	@node_modules/.bin/biome check .
@@ -72,7 +78,7 @@ test-integration: deps tools
 	@node_modules/.bin/jest --selectProjects integration --runInBand
 
 .PHONY: test
-test: deps lint typecheck check-generated $(TEST_PREREQS)
+test: deps lint typecheck check-imports check-generated $(TEST_PREREQS)
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-integration
 

@@ -186,7 +186,7 @@ function procStats(pid: number): { rssMiB: number; cpuSeconds: number } {
 
 const RATE = 1_000_000 / 60;
 const SUSTAIN_MS = Number(process.env.BENCH_SUSTAIN_MS ?? '90000');
-/** The correlator's memory limit in the chart's small profile (charts/sizing.ts), one replica. */
+/** The correlator's memory limit in the chart's small profile (desired/stack/sizing.ts), one replica. */
 const RSS_BOUND_MIB = Number(process.env.RSS_BOUND_MIB ?? '512');
 /**
  * Traces held by both the engine (MAX_CORRELATIONS) and groupbytrace (num_traces): a full minute

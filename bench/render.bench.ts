@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import type { ObservabilityStack } from '../operator/api/types.js';
-import { SIZE_PROFILES } from '../operator/api/types.js';
-import { validateResource } from '../operator/api/validate.js';
-import { renderStack } from '../operator/render/index.js';
+import type { ObservabilityStack } from '../api/types.js';
+import { SIZE_PROFILES } from '../api/types.js';
+import { validateResource } from '../api/validate.js';
+import { renderStack } from '../desired/stack/index.js';
 
 const root = join(import.meta.dirname, '..');
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -1,9 +1,9 @@
 // SLO generation benchmark: rules and dashboards for 1000 different SLOs in one process, as the
 // operator would at start-up (goal: under 1 s in total, serialised into their ConfigMaps).
 // Run: make bench-slo.
-import type { SLO } from '../operator/api/types.js';
-import { validateResource } from '../operator/api/validate.js';
-import { countRules, sloDashboard, sloDashboardConfigMap, sloRuleConfigMap, sloRules } from '../operator/slo/index.js';
+import type { SLO } from '../api/types.js';
+import { validateResource } from '../api/validate.js';
+import { countRules, sloDashboard, sloDashboardConfigMap, sloRuleConfigMap, sloRules } from '../desired/slo/index.js';
 
 const N = 1000;
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The vigil command. `npm run build` (or `make build`) compiles the TypeScript into dist/.
-import { main } from '../dist/operator/cli.js';
+import { main } from '../dist/cli/index.js';
 
 main(process.argv.slice(2)).then(
   (code) => {

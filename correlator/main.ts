@@ -1,6 +1,6 @@
 // `vigil correlator`: the only place in correlator/ that reads env and handles signals.
 import pino from 'pino';
-import type { Output } from '../operator/cli/validate.js';
+import type { Output } from '../lib/output.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildCorrelator } from './server.js';
 

@@ -1,7 +1,7 @@
 // One prom-client Registry per correlator instance (never the global one), so tests and
 // benchmarks can build many side by side.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { CorrelatorMetrics as M } from '../operator/conventions.js';
+import { CorrelatorMetrics as M } from '../conventions/index.js';
 
 export type CorrelatorMetricSet = ReturnType<typeof createMetrics>;
 

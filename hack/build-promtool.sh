@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds promtool from github.com/prometheus/prometheus at the version of the Prometheus image
-# Vigil deploys (charts/images.ts), into $VIGIL_CACHE/promtool-<version>-<go>/promtool. Needed by
+# Vigil deploys (desired/stack/images.ts), into $VIGIL_CACHE/promtool-<version>-<go>/promtool. Needed by
 # the render tests because Debian's promtool (hack/ensure-promtool.sh) is built without Kubernetes
 # service discovery and rejects every kubernetes_sd_configs block. Cached.
 source "$(dirname "$0")/lib.sh"

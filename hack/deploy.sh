@@ -62,7 +62,7 @@ operator_start() {
     return
   fi
   operator_stop quiet
-  [[ -f "$REPO_DIR/dist/operator/cli.js" ]] || { log "dist/ is missing: run make build first"; exit 1; }
+  [[ -f "$REPO_DIR/dist/cli/index.js" ]] || { log "dist/ is missing: run make build first"; exit 1; }
   local token ca
   token="$(kubectl create token "$OPERATOR_SA" -n "$OPERATOR_NS" --duration=24h)"
   ca="$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')"

@@ -1,10 +1,9 @@
 // The generated parts of manifests/ (hack/gen.ts writes them, `make test` fails when they are
-// stale): the operator Deployment, whose image comes from charts/images.ts so that a stack's
+// stale): the operator Deployment, whose image comes from desired/stack/images.ts so that a stack's
 // correlator and the operator run the same build; the Kustomization that lets manifests/ include
 // crds/; and the argocd-cm health checks, embedded from the Lua sources in manifests/argocd/health/.
 // Pure: the Lua sources are passed in.
 
-import { IMAGES } from '../charts/images.js';
 import {
   API_GROUP,
   KIND_SLO,
@@ -13,7 +12,8 @@ import {
   LABEL_NAME,
   LABEL_PART_OF,
   PART_OF,
-} from '../operator/conventions.js';
+} from '../conventions/index.js';
+import { IMAGES } from '../desired/stack/images.js';
 
 export const OPERATOR_NAMESPACE = 'vigil-system';
 export const OPERATOR_NAME = 'vigil-operator';

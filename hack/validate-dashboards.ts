@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dashboardProblems, dashboardQueries } from '../operator/shipped/check.js';
-import { checkQueriesWithPromtool, findPromtool } from '../operator/shipped/promtool.js';
+import { dashboardProblems, dashboardQueries } from './check/dashboards.js';
+import { checkQueriesWithPromtool, findPromtool } from './check/promtool.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);

@@ -18,10 +18,10 @@ deploy-logs: $(DEPLOY_PREREQS)
 undeploy:
 	@hack/deploy.sh down
 
-# The tag is IMAGES.correlator in charts/images.ts (the operator Deployment is generated from it too).
-VIGIL_IMAGE ?= $(shell sed -n "s/^  correlator: '\(.*\)',$$/\1/p" charts/images.ts)
+# The tag is IMAGES.correlator in desired/stack/images.ts (the operator Deployment is generated from it too).
+VIGIL_IMAGE ?= $(shell sed -n "s/^  correlator: '\(.*\)',$$/\1/p" desired/stack/images.ts)
 
-# One image for `vigil operator` and `vigil correlator`, tagged as charts/images.ts names it.
+# One image for `vigil operator` and `vigil correlator`, tagged as desired/stack/images.ts names it.
 image:
 	@if docker info >/dev/null 2>&1; then \
 	  echo "[vigil] docker build -t $(VIGIL_IMAGE) ."; docker build -t "$(VIGIL_IMAGE)" .; \

@@ -1,7 +1,7 @@
 // The operator's configuration from env and flags, validated once at start with messages that name
 // the variable or flag. Pure: main.ts passes process.env and argv in.
 import { hostname } from 'node:os';
-import type { OperatorConfig } from './controller/operator.js';
+import type { OperatorConfig } from './operator.js';
 
 export interface RunConfig {
   kubeconfig?: string;

@@ -1,8 +1,8 @@
 // `vigil operator`: the only place that reads env, the kubeconfig and signals.
 import pino from 'pino';
+import { connect } from '../kube/index.js';
 import { loadConfig } from './config.js';
-import { buildOperator } from './controller/operator.js';
-import { connect } from './kube/index.js';
+import { buildOperator } from './operator.js';
 
 /** Redaction lives on the root logger only: a child logger with its own paths would replace these. */
 export function rootLogger(level: string, destination?: pino.DestinationStream): pino.Logger {

@@ -4,8 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import { validateResource } from '../../operator/api/validate.js';
-import { loadDocs } from '../../operator/cli/files.js';
+import { validateResource } from '../../api/validate.js';
+import { loadDocs } from '../../cli/files.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { EXAMPLES_DIR, INVALID_DIR, REPO_ROOT } from '../support/paths.js';
 

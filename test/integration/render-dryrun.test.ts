@@ -6,11 +6,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import type { ObservabilityStack, SizeProfile } from '../../operator/api/types.js';
-import { SIZE_PROFILES } from '../../operator/api/types.js';
-import { validateResource } from '../../operator/api/validate.js';
-import { loadDocs } from '../../operator/cli/files.js';
-import { renderStack } from '../../operator/render/index.js';
+import type { ObservabilityStack, SizeProfile } from '../../api/types.js';
+import { SIZE_PROFILES } from '../../api/types.js';
+import { validateResource } from '../../api/validate.js';
+import { loadDocs } from '../../cli/files.js';
+import { renderStack } from '../../desired/stack/index.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { EXAMPLES_DIR, REPO_ROOT } from '../support/paths.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import { loadDocs } from '../../operator/cli/files.js';
+import { loadDocs } from '../../cli/files.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { eventually, freePort, type RunningOperator, startOperator } from '../support/operator.js';
 import { EXAMPLES_DIR } from '../support/paths.js';

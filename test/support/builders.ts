@@ -1,5 +1,5 @@
 // Small builders for test fixtures: aStack({ traces: { enabled: true } }), anSLO({ objective: 99 }).
-import { API_GROUP_VERSION } from '../../operator/conventions.js';
+import { API_GROUP_VERSION } from '../../conventions/index.js';
 
 type Spec = Record<string, unknown>;
 

@@ -1,10 +1,10 @@
 // What a stack should have and what it has, for the integration tests: the children renderStack
 // wants (plus the Grafana admin Secret the operator generates) and the children in the cluster.
 import { join } from 'node:path';
-import type { ObservabilityStack } from '../../operator/api/types.js';
-import { validateResource } from '../../operator/api/validate.js';
-import { loadDocs } from '../../operator/cli/files.js';
-import { renderStack } from '../../operator/render/index.js';
+import type { ObservabilityStack } from '../../api/types.js';
+import { validateResource } from '../../api/validate.js';
+import { loadDocs } from '../../cli/files.js';
+import { renderStack } from '../../desired/stack/index.js';
 import { kubectlOk } from './kubectl.js';
 import { EXAMPLES_DIR } from './paths.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { sloCrd, stackCrd, toStructural } from '../../../operator/api/crd.js';
-import { sloRules, stackRules } from '../../../operator/api/rules.js';
+import { sloCrd, stackCrd, toStructural } from '../../../api/crd.js';
+import { sloRules, stackRules } from '../../../api/rules.js';
 
 type Json = Record<string, unknown>;
 const schemaOf = (crd: Json): Json =>

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { validateResource } from '../../../operator/api/validate.js';
-import { loadDocs } from '../../../operator/cli/files.js';
-import { main } from '../../../operator/cli.js';
+import { validateResource } from '../../../api/validate.js';
+import { loadDocs } from '../../../cli/files.js';
+import { main } from '../../../cli/index.js';
 import { anSLO, aStack } from '../../support/builders.js';
 import { EXAMPLES_DIR, INVALID_DIR, REPO_ROOT } from '../../support/paths.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import { runRender } from '../../../operator/render/cli.js';
+import { runRender } from '../../../cli/render.js';
 import { FIXTURES } from './stacks.js';
 
 function capture() {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { IMAGES, LOKI_VERSION, OTELCOL_VERSION, PROMETHEUS_VERSION } from '../../../charts/images.js';
+import { IMAGES, LOKI_VERSION, OTELCOL_VERSION, PROMETHEUS_VERSION } from '../../../desired/stack/images.js';
 import { REPO } from './stacks.js';
 
 const read = (p: string) => readFileSync(join(REPO, p), 'utf8');

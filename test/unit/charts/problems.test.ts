@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { renderStack } from '../../../operator/render/index.js';
+import { renderStack } from '../../../desired/stack/index.js';
 import { aStack } from './stacks.js';
 
 const problems = (s: ReturnType<typeof aStack>) => renderStack(s).problems;

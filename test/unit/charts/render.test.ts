@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import { COMPONENTS } from '../../../charts/labels.js';
+import { toYaml } from '../../../cli/render.js';
 import {
   LABEL_COMPONENT,
   LABEL_INSTANCE,
@@ -10,9 +10,9 @@ import {
   LABEL_NAME,
   LABEL_PART_OF,
   LABEL_STACK,
-} from '../../../operator/conventions.js';
-import { toYaml } from '../../../operator/render/cli.js';
-import { type KubeObject, renderStack, stackEndpoints, workloadsByComponent } from '../../../operator/render/index.js';
+} from '../../../conventions/index.js';
+import { type KubeObject, renderStack, stackEndpoints, workloadsByComponent } from '../../../desired/stack/index.js';
+import { COMPONENTS } from '../../../desired/stack/labels.js';
 import { aStack, FIXTURES, GOLDEN_DIR, loadStack } from './stacks.js';
 
 const render = (s: ReturnType<typeof aStack>) => {

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import type { ObservabilityStack, ObservabilityStackSpec } from '../../../operator/api/types.js';
-import { validateResource } from '../../../operator/api/validate.js';
+import type { ObservabilityStack, ObservabilityStackSpec } from '../../../api/types.js';
+import { validateResource } from '../../../api/validate.js';
 
 export const REPO = join(import.meta.dirname, '../../..');
 export const GOLDEN_DIR = join(import.meta.dirname, 'golden');

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { LOKI_VERSION, OTELCOL_VERSION, PROMETHEUS_VERSION } from '../../../charts/images.js';
+import { LOKI_VERSION, OTELCOL_VERSION, PROMETHEUS_VERSION } from '../../../desired/stack/images.js';
 
 const cache = process.env.VIGIL_CACHE ?? join(homedir(), '.cache/vigil');
 const goVersion = execFileSync('go', ['env', 'GOVERSION'], { env: { ...process.env, GOTOOLCHAIN: 'local' } })

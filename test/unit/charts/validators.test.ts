@@ -1,6 +1,6 @@
 // The generated configs, checked by the real programs that will read them: the OpenTelemetry
 // Collector (built with the collector builder), promtool and Loki (built from Go modules), all at
-// the versions charts/images.ts deploys. Tempo has no binary here, so its config gets a structural
+// the versions desired/stack/images.ts deploys. Tempo has no binary here, so its config gets a structural
 // check, labelled as such: no Tempo release can be fetched as a Go module through the module proxy
 // this project can reach. Its v2.x tags are not module versions of github.com/grafana/tempo (no
 // /v2 path); the proxy answers 403 "This module version is not available" for @v2.9.0,
@@ -13,19 +13,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import { alertmanagerConfig } from '../../../charts/alertmanager.js';
-import { collectorConfig } from '../../../charts/collector.js';
-import { stackContext } from '../../../charts/context.js';
-import { escapeDollars, grafanaDatasources } from '../../../charts/grafana.js';
-import { lokiConfig } from '../../../charts/loki.js';
-import { prometheusConfig, RULES_DIR } from '../../../charts/prometheus.js';
-import { stackAlerts } from '../../../charts/stack-alerts.js';
-import { tempoConfig } from '../../../charts/tempo.js';
-import type { SLO } from '../../../operator/api/types.js';
-import { SIZE_PROFILES } from '../../../operator/api/types.js';
-import { validateResource } from '../../../operator/api/validate.js';
-import { renderStack } from '../../../operator/render/index.js';
-import { sloRules } from '../../../operator/slo/index.js';
+import type { SLO } from '../../../api/types.js';
+import { SIZE_PROFILES } from '../../../api/types.js';
+import { validateResource } from '../../../api/validate.js';
+import { sloRules } from '../../../desired/slo/index.js';
+import { alertmanagerConfig } from '../../../desired/stack/alertmanager.js';
+import { collectorConfig } from '../../../desired/stack/collector.js';
+import { stackContext } from '../../../desired/stack/context.js';
+import { escapeDollars, grafanaDatasources } from '../../../desired/stack/grafana.js';
+import { renderStack } from '../../../desired/stack/index.js';
+import { lokiConfig } from '../../../desired/stack/loki.js';
+import { prometheusConfig, RULES_DIR } from '../../../desired/stack/prometheus.js';
+import { stackAlerts } from '../../../desired/stack/stack-alerts.js';
+import { tempoConfig } from '../../../desired/stack/tempo.js';
 import { anSLO } from '../../support/builders.js';
 import { aStack, FIXTURES, loadStack } from './stacks.js';
 import { loki, otelcol, promtool, run } from './tools.js';

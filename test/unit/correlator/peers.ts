@@ -140,7 +140,7 @@ export interface LokiPeer {
 
 /**
  * Single-binary Loki on the filesystem: schema v13 on TSDB with structured metadata, as
- * charts/loki.ts renders it, plus short scheduler lookups so that it is ready in ~1 s (the
+ * desired/stack/loki.ts renders it, plus short scheduler lookups so that it is ready in ~1 s (the
  * defaults make the query frontend wait 10-15 s for its first scheduler).
  */
 export async function startLoki(): Promise<LokiPeer> {

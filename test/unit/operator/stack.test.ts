@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ObservabilityStack } from '../../../operator/api/types.js';
-import { validateResource } from '../../../operator/api/validate.js';
-import { forEachLimit, referencedSecrets, workloadReady } from '../../../operator/controller/stack.js';
-import type { KubeObject } from '../../../operator/kube/types.js';
+import type { ObservabilityStack } from '../../../api/types.js';
+import { validateResource } from '../../../api/validate.js';
+import { forEachLimit, referencedSecrets, workloadReady } from '../../../controller/stack.js';
+import type { KubeObject } from '../../../kube/types.js';
 import { aStack } from '../../support/builders.js';
 
 const spec = (s: Record<string, unknown>) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isSubset, jsonEqual, mergePatch, setConditions } from '../../../operator/controller/status.js';
+import { isSubset, jsonEqual, mergePatch, setConditions } from '../../../controller/status.js';
 
 describe('setConditions', () => {
   const ready = (status: 'True' | 'False', reason = 'R') => ({ type: 'Ready', status, reason, message: 'm' });

@@ -4,9 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import { headingAnchor, RUNBOOK_BASE, shippedAlerts } from '../../../operator/shipped/index.js';
-import { findPromtool, runPromtool } from '../../../operator/shipped/promtool.js';
-import type { AlertingRule } from '../../../operator/slo/rules.js';
+import { headingAnchor, RUNBOOK_BASE, shippedAlerts } from '../../../desired/shipped/index.js';
+import type { AlertingRule } from '../../../desired/slo/rules.js';
+import { findPromtool, runPromtool } from '../../../hack/check/promtool.js';
 
 const REPO = join(import.meta.dirname, '../../..');
 const PROMTOOL = findPromtool(process.env);

@@ -5,12 +5,11 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { DATASOURCE_UIDS } from '../../../charts/grafana.js';
-import { CorrelatorMetrics } from '../../../operator/conventions.js';
-import { concreteExpr, dashboardProblems, dashboardQueries } from '../../../operator/shipped/check.js';
-import { DASHBOARDS, dashboardUid, shippedDashboard } from '../../../operator/shipped/index.js';
-import { checkQueriesWithPromtool, findPromtool } from '../../../operator/shipped/promtool.js';
-import { RECORD_BUDGET_REMAINING } from '../../../operator/slo/conventions.js';
+import { CorrelatorMetrics, DATASOURCE_UIDS } from '../../../conventions/index.js';
+import { RECORD_BUDGET_REMAINING } from '../../../conventions/slo.js';
+import { DASHBOARDS, dashboardUid, shippedDashboard } from '../../../desired/shipped/index.js';
+import { concreteExpr, dashboardProblems, dashboardQueries } from '../../../hack/check/dashboards.js';
+import { checkQueriesWithPromtool, findPromtool } from '../../../hack/check/promtool.js';
 
 const REPO = join(import.meta.dirname, '../../..');
 const PROMTOOL = findPromtool(process.env);

@@ -1,10 +1,9 @@
 // Every rendered stack ships alerts/ and dashboards/ as they are in the repository, and the
-// committed copies are what operator/shipped generates.
+// committed copies are what desired/shipped generates.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { LABEL_GRAFANA_DASHBOARD } from '../../../operator/conventions.js';
-import { renderStack } from '../../../operator/render/index.js';
+import { LABEL_GRAFANA_DASHBOARD } from '../../../conventions/index.js';
 import {
   ALERT_FILES,
   alertFileKey,
@@ -12,7 +11,8 @@ import {
   dashboardConfigMapName,
   dashboardFileKey,
   shippedFiles,
-} from '../../../operator/shipped/index.js';
+} from '../../../desired/shipped/index.js';
+import { renderStack } from '../../../desired/stack/index.js';
 import { FIXTURES, loadStack } from '../charts/stacks.js';
 
 const REPO = join(import.meta.dirname, '../../..');
@@ -25,7 +25,7 @@ const configMaps = (file: string) =>
   }[];
 
 describe('the committed alerts/ and dashboards/', () => {
-  it.each(Object.keys(shippedFiles()))('%s is what operator/shipped generates (make gen)', (path) => {
+  it.each(Object.keys(shippedFiles()))('%s is what desired/shipped generates (make gen)', (path) => {
     expect(readFileSync(join(REPO, path), 'utf8')).toBe(shippedFiles()[path]);
   });
 });

@@ -1,6 +1,6 @@
 // promtool check rules on generated files, and sloProblems agreeing with promtool on bad queries.
 import { describe, expect, it } from '@jest/globals';
-import { sloProblems, sloRules } from '../../../operator/slo/index.js';
+import { sloProblems, sloRules } from '../../../desired/slo/index.js';
 import { anSLO } from '../../support/builders.js';
 import { checkRules, outcome, scratch, slo, writeRules } from './promtool.js';
 

@@ -7,7 +7,7 @@ import {
   sloDashboardUid,
   sloRuleConfigMap,
   sloRules,
-} from '../../../operator/slo/index.js';
+} from '../../../desired/slo/index.js';
 import { anSLO } from '../../support/builders.js';
 import { checkRules, outcome, scratch, slo, writeRules } from './promtool.js';
 

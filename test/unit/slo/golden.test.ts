@@ -3,8 +3,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { loadDocs } from '../../../operator/cli/files.js';
-import { dashboardJson, ruleFileYaml, sloDashboard, sloProblems, sloRules } from '../../../operator/slo/index.js';
+import { loadDocs } from '../../../cli/files.js';
+import { dashboardJson, ruleFileYaml, sloDashboard, sloProblems, sloRules } from '../../../desired/slo/index.js';
 import { EXAMPLES_DIR, REPO_ROOT } from '../../support/paths.js';
 import { slo } from './promtool.js';
 

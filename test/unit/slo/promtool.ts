@@ -5,10 +5,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import type { SLO } from '../../../operator/api/types.js';
-import { validateResource } from '../../../operator/api/validate.js';
-import { ruleFileYaml } from '../../../operator/slo/configmaps.js';
-import type { RuleFile } from '../../../operator/slo/rules.js';
+import type { SLO } from '../../../api/types.js';
+import { validateResource } from '../../../api/validate.js';
+import { ruleFileYaml } from '../../../desired/slo/configmaps.js';
+import type { RuleFile } from '../../../desired/slo/rules.js';
 
 export interface PromtoolResult {
   code: number | null;

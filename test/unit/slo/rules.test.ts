@@ -6,9 +6,9 @@ import {
   DEFAULT_WINDOWS,
   type RecordingRule,
   sloRules,
-} from '../../../operator/slo/index.js';
-import { formatGoFloat, leMatcher, leValues, percentToRatios } from '../../../operator/slo/promql.js';
-import { durationHours } from '../../../operator/slo/windows.js';
+} from '../../../desired/slo/index.js';
+import { formatGoFloat, leMatcher, leValues, percentToRatios } from '../../../desired/slo/promql.js';
+import { durationHours } from '../../../desired/slo/windows.js';
 import { anSLO } from '../../support/builders.js';
 import { slo } from './promtool.js';
 

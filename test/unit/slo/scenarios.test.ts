@@ -3,7 +3,7 @@
 // it fails. Alerts are read back from the ALERTS series promtool records, so "never fires" is a
 // count over the whole run, not a look at a few instants.
 import { describe, expect, it } from '@jest/globals';
-import { sloRules } from '../../../operator/slo/index.js';
+import { sloRules } from '../../../desired/slo/index.js';
 import { anSLO } from '../../support/builders.js';
 import { counter, outcome, type Series, slo, testRules } from './promtool.js';
 

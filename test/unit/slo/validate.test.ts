@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { sloProblems } from '../../../operator/slo/index.js';
+import { sloProblems } from '../../../desired/slo/index.js';
 import { anSLO } from '../../support/builders.js';
 import { slo } from './promtool.js';
 

@@ -1,0 +1,179 @@
+// Builds the CustomResourceDefinitions from the JSON Schemas in schema.ts and the rules in rules.ts.
+// `npm run gen` (hack/gen.ts) writes them to crds/; the operator and the tests use the same objects.
+import {
+  API_GROUP,
+  API_VERSION,
+  CATEGORY,
+  KIND_SLO,
+  KIND_STACK,
+  PLURAL_SLO,
+  PLURAL_STACK,
+} from '../conventions/index.js';
+import { type CrossFieldRule, sloRules, stackRules } from './rules.js';
+import { sloSpecSchema, sloStatusSchema, stackSpecSchema, stackStatusSchema } from './schema.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Turns an ajv (draft-07) schema into a structural Kubernetes openAPIV3Schema:
+ * - `nullable` is dropped (an absent field is how Kubernetes says "unset");
+ * - `additionalProperties: false` is dropped (structural schemas forbid it next to `properties`;
+ *   the API server's strict field validation and pruning play its part);
+ * - numeric `exclusiveMinimum/Maximum: n` become `minimum/maximum: n` + `exclusive…: true` (OpenAPI 3.0);
+ * - a property with a default is not required (the default fills it before validation).
+ */
+export function toStructural(schema: unknown): Json {
+  if (Array.isArray(schema)) return schema.map(toStructural) as unknown as Json;
+  if (schema === null || typeof schema !== 'object') return schema as Json;
+  const out: Json = {};
+  const s = schema as Json;
+  for (const [k, v] of Object.entries(s)) {
+    if (k === 'nullable') continue;
+    if (k === 'additionalProperties' && v === false) continue;
+    if (k === 'exclusiveMinimum' && typeof v === 'number') {
+      out.minimum = v;
+      out.exclusiveMinimum = true;
+      continue;
+    }
+    if (k === 'exclusiveMaximum' && typeof v === 'number') {
+      out.maximum = v;
+      out.exclusiveMaximum = true;
+      continue;
+    }
+    if (k === 'default') {
+      out[k] = v;
+      continue;
+    }
+    if (k === 'properties') {
+      const props: Json = {};
+      for (const [pk, pv] of Object.entries(v as Json)) props[pk] = toStructural(pv);
+      out.properties = props;
+      continue;
+    }
+    out[k] = typeof v === 'object' ? toStructural(v) : v;
+  }
+  if (Array.isArray(out.required)) {
+    const props = (out.properties ?? {}) as Record<string, Json>;
+    const req = (out.required as string[]).filter((r) => props[r]?.default === undefined);
+    if (req.length) out.required = req;
+    else delete out.required;
+  }
+  return out;
+}
+
+/** Attaches each rule's CEL as x-kubernetes-validations at its place in the spec schema. */
+function attachRules(spec: Json, rules: readonly CrossFieldRule[]): Json {
+  for (const r of rules) {
+    let node = spec;
+    for (const seg of r.at) {
+      node = seg === '*' ? (node.items as Json) : ((node.properties as Json)[seg] as Json);
+      if (!node) throw new Error(`rule ${r.rule} attaches to a path the schema lacks: ${r.at.join('.')}`);
+    }
+    if (!node['x-kubernetes-validations']) node['x-kubernetes-validations'] = [];
+    const list = node['x-kubernetes-validations'] as Json[];
+    list.push({ rule: r.rule, message: r.message, ...(r.fieldPath ? { fieldPath: r.fieldPath } : {}) });
+  }
+  return spec;
+}
+
+function listMapConditions(status: Json): Json {
+  const conditions = (status.properties as Json).conditions as Json;
+  conditions['x-kubernetes-list-type'] = 'map';
+  conditions['x-kubernetes-list-map-keys'] = ['type'];
+  return status;
+}
+
+interface CrdInput {
+  kind: string;
+  plural: string;
+  shortName: string;
+  spec: unknown;
+  status: unknown;
+  rules: readonly CrossFieldRule[];
+  columns: Json[];
+  description: string;
+}
+
+function crd(i: CrdInput): Json {
+  const spec = attachRules(toStructural(i.spec), i.rules);
+  const status = listMapConditions(toStructural(i.status));
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${i.plural}.${API_GROUP}` },
+    spec: {
+      group: API_GROUP,
+      names: {
+        kind: i.kind,
+        listKind: `${i.kind}List`,
+        plural: i.plural,
+        singular: i.kind.toLowerCase(),
+        shortNames: [i.shortName],
+        categories: [CATEGORY],
+      },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: API_VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: i.columns,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              description: i.description,
+              required: ['spec'],
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec: spec,
+                status: status,
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+const readyColumn = { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' };
+const ageColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+export const stackCrd = (): Json =>
+  crd({
+    kind: KIND_STACK,
+    plural: PLURAL_STACK,
+    shortName: 'ostack',
+    spec: stackSpecSchema,
+    status: stackStatusSchema,
+    rules: stackRules,
+    description: 'A complete, correlated observability stack: collector, Prometheus, Loki, Tempo, Grafana.',
+    columns: [
+      readyColumn,
+      { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },
+      ageColumn,
+    ],
+  });
+
+export const sloCrd = (): Json =>
+  crd({
+    kind: KIND_SLO,
+    plural: PLURAL_SLO,
+    shortName: 'slo',
+    spec: sloSpecSchema,
+    status: sloStatusSchema,
+    rules: sloRules,
+    description: 'A service level objective: multi-window multi-burn-rate rules and a dashboard.',
+    columns: [
+      { name: 'Service', type: 'string', jsonPath: '.spec.service' },
+      { name: 'Objective', type: 'number', jsonPath: '.spec.objective' },
+      { name: 'Window', type: 'string', jsonPath: '.spec.window' },
+      readyColumn,
+      ageColumn,
+    ],
+  });
+
+export const allCrds = (): Json[] => [stackCrd(), sloCrd()];

@@ -1,0 +1,88 @@
+// Every name Vigil puts on the wire lives here: API group, labels, annotations, field manager,
+// condition types and reasons, metric names. Other modules import them; none spells them again.
+
+export const API_GROUP = 'observability.vigil.dev';
+export const API_VERSION = 'v1alpha1';
+export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
+export const CATEGORY = 'vigil';
+
+export const KIND_STACK = 'ObservabilityStack';
+export const KIND_SLO = 'SLO';
+export const PLURAL_STACK = 'observabilitystacks';
+export const PLURAL_SLO = 'slos';
+
+export const FIELD_MANAGER = 'vigil';
+export const PART_OF = 'vigil';
+export const MANAGED_BY = 'vigil-operator';
+
+export const LABEL_NAME = 'app.kubernetes.io/name';
+export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
+export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_STACK = 'vigil.dev/stack';
+export const LABEL_SLO = 'vigil.dev/slo';
+/** Grafana's dashboard sidecar loads every ConfigMap carrying this label. */
+export const LABEL_GRAFANA_DASHBOARD = 'grafana_dashboard';
+
+/** Labels and annotation prefixes never copied from a CR to its children (Argo CD tracks and prunes by them). */
+export const NEVER_PROPAGATED_LABELS = [LABEL_INSTANCE] as const;
+export const NEVER_PROPAGATED_PREFIXES = ['argocd.argoproj.io/'] as const;
+
+export const CONDITION_READY = 'Ready';
+export const CONDITION_PROGRESSING = 'Progressing';
+export const CONDITION_DEGRADED = 'Degraded';
+export type ConditionType = typeof CONDITION_READY | typeof CONDITION_PROGRESSING | typeof CONDITION_DEGRADED;
+
+export const Reasons = {
+  AllComponentsReady: 'AllComponentsReady',
+  ComponentsNotReady: 'ComponentsNotReady',
+  Reconciling: 'Reconciling',
+  ReconcileSucceeded: 'ReconcileSucceeded',
+  InvalidSpec: 'InvalidSpec',
+  SecretMissing: 'SecretMissing',
+  ApplyFailed: 'ApplyFailed',
+  StackNotFound: 'StackNotFound',
+  StackNotReady: 'StackNotReady',
+  RulesGenerated: 'RulesGenerated',
+  AsExpected: 'AsExpected',
+} as const;
+export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+/** Metric names of the correlation engine (`vigil correlator`); the first five are the seed service's. */
+export const CorrelatorMetrics = {
+  correlationEvents: 'correlation_events_total',
+  logRecordsReceived: 'log_records_received_total',
+  tracesReceived: 'traces_received_total',
+  exportAttempts: 'export_attempts_total',
+  exportDuration: 'export_duration_seconds',
+  exportQueueDepth: 'export_queue_depth',
+  exportQueueCapacity: 'export_queue_capacity',
+  exportDropped: 'export_records_dropped_total',
+  correlationsHeld: 'correlations_held',
+  correlationsOpen: 'correlations_open',
+  correlationEvictions: 'correlation_evictions_total',
+  recordsRejected: 'ingest_records_rejected_total',
+  requestsRefused: 'ingest_requests_refused_total',
+  logsWithoutTrace: 'log_records_without_trace_total',
+  correlationsWithoutSpans: 'correlations_without_spans_total',
+} as const;
+
+/** On pod templates: a hash of the rendered config files, so a config change rolls the pods. */
+export const ANNOTATION_CONFIG_HASH = 'vigil.dev/config-hash';
+/** app.kubernetes.io/component of the SLO rule ConfigMaps that a stack's Prometheus loads. */
+export const COMPONENT_SLO_RULES = 'slo-rules';
+/**
+ * On SLO rule ConfigMaps: the stack whose Prometheus loads them. The rules sidecar selects on this one
+ * label and value, so two stacks in a namespace never load each other's SLO rules.
+ */
+export const LABEL_RULES_FOR = 'vigil.dev/rules-for';
+/** Alert labels that Alertmanager inhibits by (the SLO alerts carry them; see conventions/slo.ts). */
+export const ALERT_LABEL_SLO = 'slo';
+export const ALERT_LABEL_SLO_NAMESPACE = 'slo_namespace';
+export const ALERT_LABEL_TIER = 'tier';
+export const TIER_PAGE = 'page';
+export const TIER_TICKET = 'ticket';
+
+/** The uids of the datasources every stack's Grafana provisions; dashboards refer to them by uid. */
+export const DATASOURCE_UIDS = { prometheus: 'prometheus', loki: 'loki', tempo: 'tempo' } as const;

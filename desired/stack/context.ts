@@ -1,0 +1,133 @@
+// Everything the component charts need to know about a stack, computed once: which components
+// are on, their names, sizes and the in-cluster addresses they reach each other by.
+import type { ComponentSpec, ObservabilityStack, ObservabilityStackSpec, StorageSpec } from '../../api/types.js';
+import { COMPONENTS, type ComponentName } from './labels.js';
+import { type SizeOverride, type Sizing, sizing } from './sizing.js';
+
+export const PORTS = {
+  otlpGrpc: 4317,
+  otlpHttp: 4318,
+  collectorMetrics: 8888,
+  collectorHealth: 13133,
+  prometheus: 9090,
+  alertmanager: 9093,
+  alertmanagerCluster: 9094,
+  loki: 3100,
+  tempo: 3200,
+  grafana: 3000,
+  correlator: 8080,
+} as const;
+
+export interface StackContext {
+  stack: string;
+  namespace: string;
+  spec: ObservabilityStackSpec;
+  on: Record<ComponentName, boolean>;
+  size: Record<ComponentName, Sizing>;
+  /** Object name of a component: `<stack>-<component>`. */
+  name(c: ComponentName): string;
+  /** In-cluster DNS name of a component's Service. */
+  host(c: ComponentName): string;
+}
+
+/** The spec section that configures a component (enabled, image, replicas, resources, storage). */
+export function componentSpec(
+  spec: ObservabilityStackSpec,
+  c: ComponentName,
+): (ComponentSpec & { storage?: StorageSpec }) | undefined {
+  switch (c) {
+    case 'collector':
+      return spec.collector;
+    case 'prometheus':
+      return spec.metrics;
+    case 'alertmanager':
+      return spec.metrics?.alertmanager;
+    case 'loki':
+      return spec.logs;
+    case 'tempo':
+      return spec.traces;
+    case 'grafana':
+      return spec.grafana;
+    case 'correlator':
+      return spec.correlation;
+  }
+}
+
+/** Spec path of a component's section, for problems. */
+export const SPEC_PATHS: Record<ComponentName, string> = {
+  collector: 'spec.collector',
+  prometheus: 'spec.metrics',
+  alertmanager: 'spec.metrics.alertmanager',
+  loki: 'spec.logs',
+  tempo: 'spec.traces',
+  grafana: 'spec.grafana',
+  correlator: 'spec.correlation',
+};
+
+// The schema's defaults for a section that is absent altogether.
+const ENABLED_BY_DEFAULT: Record<ComponentName, boolean> = {
+  collector: true,
+  prometheus: true,
+  alertmanager: true,
+  loki: false,
+  tempo: false,
+  grafana: true,
+  correlator: true,
+};
+
+export function stackContext(stack: ObservabilityStack): StackContext {
+  const name = stack.metadata.name ?? 'stack';
+  const namespace = stack.metadata.namespace ?? 'default';
+  const spec = stack.spec;
+  const enabled = (c: ComponentName) => componentSpec(spec, c)?.enabled ?? ENABLED_BY_DEFAULT[c];
+  const on = Object.fromEntries(COMPONENTS.map((c) => [c, enabled(c)])) as Record<ComponentName, boolean>;
+  on.alertmanager = on.prometheus && on.alertmanager;
+  const size = Object.fromEntries(
+    COMPONENTS.map((c) => {
+      const s = componentSpec(spec, c);
+      const o: SizeOverride = { replicas: s?.replicas, resources: s?.resources, storage: s?.storage };
+      return [c, sizing(spec.size ?? 'small', c, o)];
+    }),
+  ) as Record<ComponentName, Sizing>;
+  return {
+    stack: name,
+    namespace,
+    spec,
+    on,
+    size,
+    name: (c) => `${name}-${c}`,
+    host: (c) => `${name}-${c}.${namespace}.svc`,
+  };
+}
+
+const UNIT_SECONDS: Record<string, number> = {
+  ms: 0.001,
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86400,
+  w: 7 * 86400,
+  y: 365 * 86400,
+};
+
+/** Seconds in a Prometheus-style duration (1h30m, 7d); NaN when it is not one. */
+export function durationSeconds(d: string): number {
+  if (!/^([0-9]+(ms|s|m|h|d|w|y))+$/.test(d)) return Number.NaN;
+  let total = 0;
+  for (const m of d.matchAll(/([0-9]+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * UNIT_SECONDS[m[2]];
+  return total;
+}
+
+/** A duration Go's time.ParseDuration accepts (no d/w/y), for Tempo and Loki. */
+export function goDuration(d: string): string {
+  const s = durationSeconds(d);
+  if (s % 3600 === 0) return `${s / 3600}h`;
+  if (s % 60 === 0) return `${s / 60}m`;
+  return `${s}s`;
+}
+
+/**
+ * `${name}` as a literal: a variable that Grafana, Loki, Tempo or the collector expands from the
+ * environment or its own context at run time, never here.
+ */
+export const placeholder = (name: string): string => `\${${name}}`;

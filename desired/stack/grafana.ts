@@ -1,0 +1,214 @@
+// Grafana with the datasources wired for correlation: exemplars → Tempo, Loki trace_id → Tempo,
+// Tempo → Loki (tracesToLogsV2) and → Prometheus (tracesToMetrics, serviceMap), node graph.
+// Dashboards come from ConfigMaps labelled grafana_dashboard, collected by a sidecar at runtime.
+import { k8s } from 'cdk8s-plus-33';
+import type { Construct } from 'constructs';
+import yaml from 'js-yaml';
+import { DATASOURCE_UIDS, LABEL_GRAFANA_DASHBOARD } from '../../conventions/index.js';
+import { DASHBOARDS, dashboardConfigMapName, dashboardFileKey, dashboardText } from '../shipped/index.js';
+import { PORTS, placeholder, type StackContext } from './context.js';
+import { IMAGES } from './images.js';
+import {
+  configHash,
+  configMap,
+  configMapVolume,
+  configSidecar,
+  container,
+  deployment,
+  emptyDir,
+  podTemplate,
+  role,
+  service,
+  serviceAccount,
+} from './pod.js';
+
+const DASHBOARDS_DIR = '/var/lib/grafana/dashboards';
+
+/** The Secret the operator generates when spec.grafana.adminSecretRef is absent. */
+export function grafanaAdminSecretName(ctx: StackContext): string {
+  return ctx.spec.grafana?.adminSecretRef?.name ?? `${ctx.name('grafana')}-admin`;
+}
+
+type Config = Record<string, unknown>;
+
+/** Datasources as Grafana's provisioning reads them, before `$` is escaped. */
+export function grafanaDatasources(ctx: StackContext): Config {
+  const ds: Config[] = [];
+  const { prometheus, loki, tempo } = { prometheus: ctx.on.prometheus, loki: ctx.on.loki, tempo: ctx.on.tempo };
+  if (prometheus) {
+    ds.push({
+      name: 'Prometheus',
+      type: 'prometheus',
+      uid: DATASOURCE_UIDS.prometheus,
+      access: 'proxy',
+      url: `http://${ctx.host('prometheus')}:${PORTS.prometheus}`,
+      isDefault: true,
+      jsonData: {
+        httpMethod: 'POST',
+        ...(tempo && {
+          exemplarTraceIdDestinations: [
+            {
+              name: 'trace_id',
+              datasourceUid: DATASOURCE_UIDS.tempo,
+              urlDisplayLabel: `Trace: ${placeholder('__value.raw')}`,
+            },
+          ],
+        }),
+      },
+    });
+  }
+  if (loki) {
+    ds.push({
+      name: 'Loki',
+      type: 'loki',
+      uid: DATASOURCE_UIDS.loki,
+      access: 'proxy',
+      url: `http://${ctx.host('loki')}:${PORTS.loki}`,
+      jsonData: {
+        maxLines: 1000,
+        ...(tempo && {
+          // trace_id is OTLP structured metadata, so the field is matched by label name.
+          derivedFields: [
+            {
+              name: 'trace_id',
+              matcherType: 'label',
+              matcherRegex: 'trace_id',
+              url: placeholder('__value.raw'),
+              datasourceUid: DATASOURCE_UIDS.tempo,
+              urlDisplayLabel: `Trace: ${placeholder('__value.raw')}`,
+            },
+          ],
+        }),
+      },
+    });
+  }
+  if (tempo) {
+    ds.push({
+      name: 'Tempo',
+      type: 'tempo',
+      uid: DATASOURCE_UIDS.tempo,
+      access: 'proxy',
+      url: `http://${ctx.host('tempo')}:${PORTS.tempo}`,
+      jsonData: {
+        ...(loki && {
+          tracesToLogsV2: {
+            datasourceUid: DATASOURCE_UIDS.loki,
+            spanStartTimeShift: '-5m',
+            spanEndTimeShift: '5m',
+            tags: [{ key: 'service.name', value: 'service_name' }],
+            customQuery: true,
+            query: `{${placeholder('__tags')}} | trace_id="${placeholder('__trace.traceId')}"`,
+          },
+        }),
+        ...(prometheus && {
+          tracesToMetrics: {
+            datasourceUid: DATASOURCE_UIDS.prometheus,
+            spanStartTimeShift: '-5m',
+            spanEndTimeShift: '5m',
+            tags: [{ key: 'service.name', value: 'service' }],
+            queries: [
+              {
+                name: 'Request rate',
+                query: `sum(rate(traces_spanmetrics_calls_total{${placeholder('__tags')}}[5m]))`,
+              },
+              {
+                name: 'Latency p95',
+                query: `histogram_quantile(0.95, sum by (le) (rate(traces_spanmetrics_latency_bucket{${placeholder('__tags')}}[5m])))`,
+              },
+            ],
+          },
+          serviceMap: { datasourceUid: DATASOURCE_UIDS.prometheus },
+        }),
+        nodeGraph: { enabled: true },
+        search: { hide: false },
+        traceQuery: { timeShiftEnabled: true, spanStartTimeShift: '-5m', spanEndTimeShift: '5m' },
+      },
+    });
+  }
+  return { apiVersion: 1, datasources: ds };
+}
+
+/** Grafana expands $VAR in provisioning files, so every literal `$` is written `$$`. */
+export function escapeDollars(text: string): string {
+  return text.replace(/\$/g, '$$$$');
+}
+
+export function grafanaChart(scope: Construct, ctx: StackContext): void {
+  const c = 'grafana';
+  const name = ctx.name(c);
+  const datasources = escapeDollars(yaml.dump(grafanaDatasources(ctx), { noRefs: true, lineWidth: -1 }));
+  const providers = yaml.dump(
+    {
+      apiVersion: 1,
+      providers: [
+        {
+          name: 'vigil',
+          type: 'file',
+          disableDeletion: true,
+          allowUiUpdates: false,
+          updateIntervalSeconds: 30,
+          options: { path: DASHBOARDS_DIR, foldersFromFilesStructure: true },
+        },
+      ],
+    },
+    { noRefs: true, lineWidth: -1 },
+  );
+  configMap(scope, 'datasources', `${name}-datasources`, { 'datasources.yaml': datasources });
+  configMap(scope, 'dashboard-providers', `${name}-dashboard-providers`, { 'providers.yaml': providers });
+  // The shipped dashboards (dashboards/ in the repository), collected by the sidecar below.
+  for (const d of DASHBOARDS) {
+    new k8s.KubeConfigMap(scope, `dashboard-${d}`, {
+      metadata: { name: dashboardConfigMapName(ctx.stack, d), labels: { [LABEL_GRAFANA_DASHBOARD]: '1' } },
+      data: { [dashboardFileKey(d)]: dashboardText(d) },
+    });
+  }
+  serviceAccount(scope, ctx, c, true);
+  role(scope, ctx, c, [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }]);
+  const admin = grafanaAdminSecretName(ctx);
+  const pod = podTemplate(ctx, c, {
+    uid: 472,
+    apiAccess: true,
+    configHash: configHash(datasources, providers),
+    containers: [
+      container({
+        name: 'grafana',
+        image: ctx.spec.grafana?.image ?? IMAGES.grafana,
+        env: [
+          { name: 'GF_SECURITY_ADMIN_USER', valueFrom: { secretKeyRef: { name: admin, key: 'admin-user' } } },
+          { name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: { secretKeyRef: { name: admin, key: 'admin-password' } } },
+          { name: 'GF_PATHS_PROVISIONING', value: '/etc/grafana/provisioning' },
+          { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
+          { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
+          { name: 'GF_FEATURE_TOGGLES_ENABLE', value: 'traceqlEditor' },
+        ],
+        ports: [{ name: 'http', port: PORTS.grafana }],
+        mounts: [
+          { name: 'datasources', mountPath: '/etc/grafana/provisioning/datasources', readOnly: true },
+          { name: 'dashboard-providers', mountPath: '/etc/grafana/provisioning/dashboards', readOnly: true },
+          { name: 'dashboards', mountPath: DASHBOARDS_DIR, readOnly: true },
+          { name: 'data', mountPath: '/var/lib/grafana' },
+          { name: 'tmp', mountPath: '/tmp' },
+        ],
+        resources: ctx.size.grafana.resources,
+        probe: { path: '/api/health', port: 'http' },
+      }),
+      configSidecar({
+        image: IMAGES.configSidecar,
+        label: LABEL_GRAFANA_DASHBOARD,
+        namespace: ctx.namespace,
+        folder: DASHBOARDS_DIR,
+        mount: { name: 'dashboards', mountPath: DASHBOARDS_DIR },
+      }),
+    ],
+    // Grafana's own database holds nothing that is not provisioned, so it need not persist.
+    volumes: [
+      configMapVolume('datasources', `${name}-datasources`),
+      configMapVolume('dashboard-providers', `${name}-dashboard-providers`),
+      emptyDir('dashboards'),
+      emptyDir('data'),
+      emptyDir('tmp'),
+    ],
+  });
+  deployment(scope, ctx, c, pod, ctx.size.grafana.replicas);
+  service(scope, ctx, c, [{ name: 'http', port: PORTS.grafana }]);
+}

@@ -1,0 +1,110 @@
+// renderStack: an ObservabilityStack (defaults filled by validateResource) → the Kubernetes objects
+// it needs. Pure and deterministic: no client, clock or environment; bad input gives problems.
+import { App, Chart } from 'cdk8s';
+import type { ObservabilityStack } from '../../api/types.js';
+import type { Problem } from '../../api/validate.js';
+import { LABEL_COMPONENT } from '../../conventions/index.js';
+import { alertmanagerChart } from './alertmanager.js';
+import { collectorChart } from './collector.js';
+import { PORTS, type StackContext, stackContext } from './context.js';
+import { correlatorChart } from './correlator.js';
+import { grafanaChart } from './grafana.js';
+import { COMPONENTS, type ComponentName, componentLabels } from './labels.js';
+import { lokiChart } from './loki.js';
+import { renderProblems } from './problems.js';
+import { prometheusChart } from './prometheus.js';
+import { tempoChart } from './tempo.js';
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [key: string]: unknown;
+}
+
+export interface RenderResult {
+  objects: KubeObject[];
+  problems: Problem[];
+}
+
+type ChartFn = (scope: Chart, ctx: StackContext) => void;
+const CHARTS: Record<ComponentName, ChartFn> = {
+  collector: collectorChart,
+  prometheus: prometheusChart,
+  alertmanager: alertmanagerChart,
+  loki: lokiChart,
+  tempo: tempoChart,
+  grafana: grafanaChart,
+  correlator: correlatorChart,
+};
+
+export function renderStack(stack: ObservabilityStack): RenderResult {
+  let ctx: StackContext;
+  try {
+    ctx = stackContext(stack);
+    const problems = renderProblems(ctx);
+    if (problems.length) return { objects: [], problems };
+    // A fresh App per render: construct ids must be unique within a scope, and stay stable
+    // because they are part of nothing the cluster sees (names and selectors are explicit).
+    const app = new App();
+    const objects: KubeObject[] = [];
+    for (const c of COMPONENTS) {
+      if (!ctx.on[c]) continue;
+      const chart = new Chart(app, c, {
+        namespace: ctx.namespace,
+        labels: componentLabels(ctx.stack, c),
+        disableResourceNameHashes: true,
+      });
+      CHARTS[c](chart, ctx);
+      objects.push(...(chart.toJson() as KubeObject[]));
+    }
+    return { objects, problems: [] };
+  } catch (err) {
+    // A bug, not bad input: still reported as a problem rather than thrown at the reconciler.
+    return { objects: [], problems: [{ path: 'spec', message: `could not render: ${(err as Error).message}` }] };
+  }
+}
+
+export interface WorkloadRef {
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  name: string;
+}
+
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
+
+/** The Deployments, StatefulSets and DaemonSets of each component, for per-component readiness. */
+export function workloadsByComponent(objects: readonly KubeObject[]): Partial<Record<ComponentName, WorkloadRef[]>> {
+  const out: Partial<Record<ComponentName, WorkloadRef[]>> = {};
+  for (const o of objects) {
+    if (!WORKLOAD_KINDS.has(o.kind)) continue;
+    const c = o.metadata.labels?.[LABEL_COMPONENT] as ComponentName | undefined;
+    if (!c) continue;
+    const list = out[c] ?? [];
+    list.push({ kind: o.kind as WorkloadRef['kind'], name: o.metadata.name });
+    out[c] = list;
+  }
+  return out;
+}
+
+/** In-cluster URLs of the stack's services, for status.endpoints. Only enabled components appear. */
+export function stackEndpoints(stack: ObservabilityStack): Record<string, string> {
+  const ctx = stackContext(stack);
+  const url = (c: ComponentName, port: number) => `http://${ctx.host(c)}:${port}`;
+  const out: Record<string, string> = {};
+  if (ctx.on.grafana) out.grafana = url('grafana', PORTS.grafana);
+  if (ctx.on.prometheus) out.prometheus = url('prometheus', PORTS.prometheus);
+  if (ctx.on.alertmanager) out.alertmanager = url('alertmanager', PORTS.alertmanager);
+  if (ctx.on.collector) {
+    out.otlpGrpc = url('collector', PORTS.otlpGrpc);
+    out.otlpHttp = url('collector', PORTS.otlpHttp);
+  }
+  if (ctx.on.loki) out.loki = url('loki', PORTS.loki);
+  if (ctx.on.tempo) out.tempo = url('tempo', PORTS.tempo);
+  if (ctx.on.correlator) out.correlator = url('correlator', PORTS.correlator);
+  return out;
+}

@@ -1,0 +1,82 @@
+// Size profiles: replicas, requests/limits and volume sizes per component. A component's own
+// replicas, resources and storage in the spec override the profile field by field.
+import type { ResourceRequirements, SizeProfile, StorageSpec } from '../../api/types.js';
+import type { ComponentName } from './labels.js';
+
+export interface Sizing {
+  replicas: number;
+  resources: Required<Pick<ResourceRequirements, 'requests' | 'limits'>>;
+  /** Volume size; undefined for components without a volume. */
+  storage?: string;
+}
+
+type Row = [replicas: number, cpuReq: string, memReq: string, memLimit: string, storage?: string];
+
+// Limits set memory only: a CPU limit throttles latency-sensitive ingest without protecting anyone.
+const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
+  demo: {
+    collector: [1, '50m', '128Mi', '256Mi'],
+    prometheus: [1, '100m', '256Mi', '512Mi', '2Gi'],
+    alertmanager: [1, '10m', '32Mi', '64Mi', '256Mi'],
+    loki: [1, '50m', '128Mi', '512Mi', '2Gi'],
+    tempo: [1, '50m', '128Mi', '512Mi', '2Gi'],
+    grafana: [1, '50m', '128Mi', '256Mi'],
+    correlator: [1, '50m', '128Mi', '256Mi'],
+  },
+  small: {
+    collector: [1, '200m', '256Mi', '512Mi'],
+    prometheus: [1, '250m', '1Gi', '2Gi', '20Gi'],
+    alertmanager: [1, '20m', '64Mi', '128Mi', '1Gi'],
+    loki: [1, '200m', '512Mi', '1Gi', '20Gi'],
+    tempo: [1, '200m', '512Mi', '1Gi', '20Gi'],
+    grafana: [1, '100m', '256Mi', '512Mi'],
+    correlator: [1, '200m', '256Mi', '512Mi'],
+  },
+  medium: {
+    collector: [2, '500m', '512Mi', '1Gi'],
+    prometheus: [1, '1', '4Gi', '8Gi', '100Gi'],
+    alertmanager: [2, '50m', '128Mi', '256Mi', '2Gi'],
+    loki: [1, '1', '2Gi', '4Gi', '100Gi'],
+    tempo: [1, '1', '2Gi', '4Gi', '100Gi'],
+    grafana: [1, '200m', '512Mi', '1Gi'],
+    correlator: [2, '500m', '512Mi', '1Gi'],
+  },
+  large: {
+    collector: [3, '1', '1Gi', '2Gi'],
+    prometheus: [1, '2', '16Gi', '32Gi', '500Gi'],
+    alertmanager: [3, '100m', '256Mi', '512Mi', '5Gi'],
+    loki: [1, '2', '8Gi', '16Gi', '500Gi'],
+    tempo: [1, '2', '8Gi', '16Gi', '500Gi'],
+    grafana: [1, '500m', '1Gi', '2Gi'],
+    correlator: [3, '1', '1Gi', '2Gi'],
+  },
+};
+
+export interface SizeOverride {
+  replicas?: number;
+  resources?: ResourceRequirements;
+  storage?: StorageSpec;
+}
+
+export function sizing(profile: SizeProfile, component: ComponentName, override: SizeOverride = {}): Sizing {
+  const [replicas, cpu, memory, memLimit, storage] = PROFILES[profile][component];
+  return {
+    replicas: override.replicas ?? replicas,
+    resources: {
+      requests: { cpu, memory, ...override.resources?.requests },
+      limits: { memory: memLimit, ...override.resources?.limits },
+    },
+    storage: storage === undefined ? undefined : (override.storage?.size ?? storage),
+  };
+}
+
+const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const DECIMAL: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, m: 1e-3 };
+
+/** Bytes in a Kubernetes quantity (QUANTITY_PATTERN already checked its form). */
+export function quantityBytes(q: string): number {
+  const m = /^([0-9.]+)([A-Za-z]*)$/.exec(q);
+  if (!m) return Number.NaN;
+  const factor = BINARY[m[2]] ?? DECIMAL[m[2]];
+  return factor === undefined ? Number.NaN : Number(m[1]) * factor;
+}
