@@ -29,6 +29,20 @@ export const LABEL_GRAFANA_DASHBOARD = 'grafana_dashboard';
 export const NEVER_PROPAGATED_LABELS = [LABEL_INSTANCE] as const;
 export const NEVER_PROPAGATED_PREFIXES = ['argocd.argoproj.io/'] as const;
 
+/** The uids of the datasources every stack's Grafana provisions; dashboards refer to them by uid. */
+export const DATASOURCE_UIDS = { prometheus: 'prometheus', loki: 'loki', tempo: 'tempo' } as const;
+
+/** The operator's own metric names (operator/metrics.ts registers them; the shipped dashboards and alerts read them). */
+export const OperatorMetrics = {
+  reconcileTotal: 'vigil_operator_reconcile_total',
+  reconcileDuration: 'vigil_operator_reconcile_duration_seconds',
+  workqueueDepth: 'vigil_operator_workqueue_depth',
+  childWrites: 'vigil_operator_child_writes_total',
+  informerRestarts: 'vigil_operator_informer_restarts_total',
+  informerLastEvent: 'vigil_operator_informer_last_event_timestamp_seconds',
+  isLeader: 'vigil_operator_leader_is_leader',
+} as const;
+
 export const CONDITION_READY = 'Ready';
 export const CONDITION_PROGRESSING = 'Progressing';
 export const CONDITION_DEGRADED = 'Degraded';
@@ -70,19 +84,16 @@ export const CorrelatorMetrics = {
 
 /** On pod templates: a hash of the rendered config files, so a config change rolls the pods. */
 export const ANNOTATION_CONFIG_HASH = 'vigil.dev/config-hash';
-/** app.kubernetes.io/component of the SLO rule ConfigMaps that a stack's Prometheus loads. */
-export const COMPONENT_SLO_RULES = 'slo-rules';
 /**
  * On SLO rule ConfigMaps: the stack whose Prometheus loads them. The rules sidecar selects on this one
  * label and value, so two stacks in a namespace never load each other's SLO rules.
  */
 export const LABEL_RULES_FOR = 'vigil.dev/rules-for';
-/** Alert labels that Alertmanager inhibits by (the SLO alerts carry them; see conventions/slo.ts). */
-export const ALERT_LABEL_SLO = 'slo';
-export const ALERT_LABEL_SLO_NAMESPACE = 'slo_namespace';
-export const ALERT_LABEL_TIER = 'tier';
-export const TIER_PAGE = 'page';
-export const TIER_TICKET = 'ticket';
-
-/** The uids of the datasources every stack's Grafana provisions; dashboards refer to them by uid. */
-export const DATASOURCE_UIDS = { prometheus: 'prometheus', loki: 'loki', tempo: 'tempo' } as const;
+/** Alert labels that Alertmanager inhibits by: the SLO alerts' own labels (conventions/slo.ts). */
+export {
+  L_SLO as ALERT_LABEL_SLO,
+  L_SLO_NAMESPACE as ALERT_LABEL_SLO_NAMESPACE,
+  L_TIER as ALERT_LABEL_TIER,
+  TIER_PAGE,
+  TIER_TICKET,
+} from './slo.js';

@@ -62,4 +62,4 @@ export const sloRuleFileKey = (slo: string): string => `vigil-slo-${slo}.rules.y
 export const sloDashboardFileKey = (slo: string): string => `vigil-slo-${slo}.json`;
 
 /** The stack renderer provisions its Prometheus datasource with this uid; the SLO dashboards refer to it. */
-export const PROMETHEUS_DATASOURCE_UID = 'prometheus';
+export const PROMETHEUS_DATASOURCE_UID = 'prometheus' as const;

@@ -3,7 +3,7 @@
 // does not depend on which components a stack runs: an alert about a component that is off has no
 // series to fire on. Metric names are the ones the pinned images expose (the collector's were read
 // from a running v0.161 collector: its counters carry no _total suffix).
-import { CorrelatorMetrics as C } from '../../conventions/index.js';
+import { CorrelatorMetrics as C, OperatorMetrics } from '../../conventions/index.js';
 import {
   ALERT_SERVICE,
   type AlertFile,
@@ -216,7 +216,7 @@ export const STALE_WATCH_SECONDS = 900;
 const operator: AlertingRule[] = [
   alert({
     name: 'VigilOperatorReconcileErrors',
-    expr: 'sum by (namespace, kind) (rate(vigil_operator_reconcile_total{result="error"}[10m]))\n/\nsum by (namespace, kind) (rate(vigil_operator_reconcile_total[10m]))\n> 0.1',
+    expr: `sum by (namespace, kind) (rate(${OperatorMetrics.reconcileTotal}{result="error"}[10m]))\n/\nsum by (namespace, kind) (rate(${OperatorMetrics.reconcileTotal}[10m]))\n> 0.1`,
     for: '15m',
     severity: SEVERITY_WARNING,
     component: 'operator',
@@ -226,7 +226,7 @@ const operator: AlertingRule[] = [
   }),
   alert({
     name: 'VigilOperatorWatchStale',
-    expr: `time() - max by (namespace, pod, kind) (vigil_operator_informer_last_event_timestamp_seconds) > ${STALE_WATCH_SECONDS}`,
+    expr: `time() - max by (namespace, pod, kind) (${OperatorMetrics.informerLastEvent}) > ${STALE_WATCH_SECONDS}`,
     for: '5m',
     severity: SEVERITY_WARNING,
     component: 'operator',

@@ -2,7 +2,7 @@
 // correlation overview (the seed service's dashboard, on the correlator's metric names) and the SLO
 // overview (every SLO of the stack, from the recording rules desired/slo writes). All queries go
 // to the stack's Prometheus, so the dashboards work in any stack whatever else it runs.
-import { CorrelatorMetrics as C } from '../../conventions/index.js';
+import { CorrelatorMetrics as C, OperatorMetrics } from '../../conventions/index.js';
 import { type DashboardName, RUNBOOK_BASE } from '../../conventions/shipped.js';
 import {
   ALERT_ABSENT,
@@ -300,7 +300,7 @@ function stackHealth(): Json {
         panels: [
           ts(
             'Reconciles by result',
-            [{ expr: rate('vigil_operator_reconcile_total', 'kind, result'), legend: '{{kind}} {{result}}' }],
+            [{ expr: rate(OperatorMetrics.reconcileTotal, 'kind, result'), legend: '{{kind}} {{result}}' }],
             'ops',
             { w: 6 },
           ),
@@ -308,7 +308,7 @@ function stackHealth(): Json {
             'Reconcile duration p95',
             [
               {
-                expr: `histogram_quantile(0.95, ${rate('vigil_operator_reconcile_duration_seconds_bucket', 'kind, le')})`,
+                expr: `histogram_quantile(0.95, ${rate(`${OperatorMetrics.reconcileDuration}_bucket`, 'kind, le')})`,
                 legend: '{{kind}}',
               },
             ],
@@ -318,8 +318,8 @@ function stackHealth(): Json {
           ts(
             'Work queue depth and child writes',
             [
-              { expr: 'max(vigil_operator_workqueue_depth)', legend: 'queue depth' },
-              { expr: rate('vigil_operator_child_writes_total', 'verb'), legend: 'writes/s {{verb}}' },
+              { expr: `max(${OperatorMetrics.workqueueDepth})`, legend: 'queue depth' },
+              { expr: rate(OperatorMetrics.childWrites, 'verb'), legend: 'writes/s {{verb}}' },
             ],
             'short',
             { w: 6 },
@@ -328,11 +328,11 @@ function stackHealth(): Json {
             'Seconds since last watch event',
             [
               {
-                expr: 'time() - max by (kind) (vigil_operator_informer_last_event_timestamp_seconds)',
+                expr: `time() - max by (kind) (${OperatorMetrics.informerLastEvent})`,
                 legend: '{{kind}}',
               },
               {
-                expr: rate('vigil_operator_informer_restarts_total', 'kind, reason'),
+                expr: rate(OperatorMetrics.informerRestarts, 'kind, reason'),
                 legend: 'restarts/s {{kind}} {{reason}}',
               },
             ],
