@@ -84,7 +84,7 @@ export function operatorDeployment(image: string = IMAGES.correlator): Record<st
               readinessProbe: probe('/readyz', 5, 2),
               resources: {
                 requests: { cpu: '100m', memory: '128Mi' },
-                // No CPU limit (as the stack charts, ADR 6): throttling slows reconciles and protects no one.
+                // No CPU limit (as the stack charts, ADR 5): throttling slows reconciles and protects no one.
                 limits: { memory: '512Mi' },
               },
               securityContext: {
