@@ -9,7 +9,7 @@ import {
   PLURAL_SLO,
   PLURAL_STACK,
 } from '../conventions/index.js';
-import { type CrossFieldRule, sloRules, stackRules } from './rules.js';
+import { type CrossFieldRule, sloObjectRules, sloRules, stackObjectRules, stackRules } from './rules.js';
 import { sloSpecSchema, sloStatusSchema, stackSpecSchema, stackStatusSchema } from './schema.js';
 
 type Json = Record<string, unknown>;
@@ -61,10 +61,10 @@ export function toStructural(schema: unknown): Json {
   return out;
 }
 
-/** Attaches each rule's CEL as x-kubernetes-validations at its place in the spec schema. */
-function attachRules(spec: Json, rules: readonly CrossFieldRule[]): Json {
+/** Attaches each rule's CEL as x-kubernetes-validations at its place in the schema (spec's, or the object's). */
+function attachRules(schema: Json, rules: readonly CrossFieldRule[]): Json {
   for (const r of rules) {
-    let node = spec;
+    let node = schema;
     for (const seg of r.at) {
       node = seg === '*' ? (node.items as Json) : ((node.properties as Json)[seg] as Json);
       if (!node) throw new Error(`rule ${r.rule} attaches to a path the schema lacks: ${r.at.join('.')}`);
@@ -73,7 +73,7 @@ function attachRules(spec: Json, rules: readonly CrossFieldRule[]): Json {
     const list = node['x-kubernetes-validations'] as Json[];
     list.push({ rule: r.rule, message: r.message, ...(r.fieldPath ? { fieldPath: r.fieldPath } : {}) });
   }
-  return spec;
+  return schema;
 }
 
 function listMapConditions(status: Json): Json {
@@ -90,6 +90,8 @@ interface CrdInput {
   spec: unknown;
   status: unknown;
   rules: readonly CrossFieldRule[];
+  /** Rules on the whole object, at the root of the schema (where CEL sees metadata.name). */
+  objectRules: readonly CrossFieldRule[];
   columns: Json[];
   description: string;
 }
@@ -120,18 +122,23 @@ function crd(i: CrdInput): Json {
           subresources: { status: {} },
           additionalPrinterColumns: i.columns,
           schema: {
-            openAPIV3Schema: {
-              type: 'object',
-              description: i.description,
-              required: ['spec'],
-              properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
-                metadata: { type: 'object' },
-                spec: spec,
-                status: status,
+            openAPIV3Schema: attachRules(
+              {
+                type: 'object',
+                description: i.description,
+                required: ['spec'],
+                properties: {
+                  apiVersion: { type: 'string' },
+                  kind: { type: 'string' },
+                  // Declared so that a rule's fieldPath may name it; the API server allows no other
+                  // restriction on metadata than on name and generateName.
+                  metadata: { type: 'object', properties: { name: { type: 'string' } } },
+                  spec: spec,
+                  status: status,
+                },
               },
-            },
+              i.objectRules,
+            ),
           },
         },
       ],
@@ -150,6 +157,7 @@ export const stackCrd = (): Json =>
     spec: stackSpecSchema,
     status: stackStatusSchema,
     rules: stackRules,
+    objectRules: stackObjectRules,
     description: 'A complete, correlated observability stack: collector, Prometheus, Loki, Tempo, Grafana.',
     columns: [
       readyColumn,
@@ -166,6 +174,7 @@ export const sloCrd = (): Json =>
     spec: sloSpecSchema,
     status: sloStatusSchema,
     rules: sloRules,
+    objectRules: sloObjectRules,
     description: 'A service level objective: multi-window multi-burn-rate rules and a dashboard.',
     columns: [
       { name: 'Service', type: 'string', jsonPath: '.spec.service' },

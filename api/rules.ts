@@ -2,7 +2,7 @@
 // for the API server (x-kubernetes-validations in the CRD) and as a predicate for `vigil validate`
 // and the operator. The integration tests apply the same bad files to both and compare.
 
-/** Where a rule attaches: property names from spec down, '*' for the items of an array. */
+/** Where a rule attaches: property names from spec (or the object, for object rules) down, '*' for the items of an array. */
 export type SchemaPath = readonly string[];
 
 export interface CrossFieldRule {
@@ -79,19 +79,64 @@ export const sloRules: readonly CrossFieldRule[] = [
   },
 ];
 
+/**
+ * The longest ObservabilityStack name whose children all fit Kubernetes' limits. Children are named
+ * `<stack>-<component>[-<suffix>]`, and the binding one is the Alertmanager StatefulSet: its pods
+ * carry the label controller-revision-hash=`<stack>-alertmanager-<hash of up to 10>`, at most 63
+ * characters. test/unit/api/names.test.ts derives this number from what the renderer produces.
+ */
+export const MAX_STACK_NAME_LENGTH = 39;
+/** An SLO's name is a label value (vigil.dev/slo) on the ConfigMaps it becomes. */
+export const MAX_SLO_NAME_LENGTH = 63;
+
+const nameOf = (o: { metadata?: { name?: unknown } }): string =>
+  typeof o.metadata?.name === 'string' ? o.metadata.name : '';
+
+/**
+ * Rules on the whole object, attached at the root of the CRD's schema: there CEL sees
+ * metadata.name (of the metadata, only name and generateName are visible to rules).
+ */
+export const stackObjectRules: readonly CrossFieldRule[] = [
+  {
+    at: [],
+    rule: `self.metadata.name.size() <= ${MAX_STACK_NAME_LENGTH}`,
+    message: `must be at most ${MAX_STACK_NAME_LENGTH} characters: the stack's children are named after it, and their names and labels must fit Kubernetes' 63-character limit`,
+    fieldPath: '.metadata.name',
+    check: (o) => nameOf(o).length <= MAX_STACK_NAME_LENGTH,
+  },
+  {
+    at: [],
+    rule: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+    message:
+      "must start with a letter and hold only lowercase letters, digits and '-': the stack's Services are named after it (DNS-1035 labels)",
+    fieldPath: '.metadata.name',
+    check: (o) => /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(nameOf(o)),
+  },
+];
+
+export const sloObjectRules: readonly CrossFieldRule[] = [
+  {
+    at: [],
+    rule: `self.metadata.name.size() <= ${MAX_SLO_NAME_LENGTH} && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')`,
+    message: `must be a DNS-1123 label (lowercase letters, digits, '-'), at most ${MAX_SLO_NAME_LENGTH} characters: it is a label value on the SLO's ConfigMaps`,
+    fieldPath: '.metadata.name',
+    check: (o) => nameOf(o).length <= MAX_SLO_NAME_LENGTH && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(nameOf(o)),
+  },
+];
+
 export interface RuleViolation {
   /** Dotted path from the object root, e.g. spec.traces.enabled or spec.alerting.receivers[1]. */
   path: string;
   message: string;
 }
 
-/** Runs the rules against a spec, visiting every value each rule attaches to. */
+/** Runs the rules against a spec (or, with root '', a whole object), visiting every value each rule attaches to. */
 export function checkRules(rules: readonly CrossFieldRule[], spec: unknown, root = 'spec'): RuleViolation[] {
   const out: RuleViolation[] = [];
   for (const r of rules) {
     for (const { value, path } of visit(spec, r.at, root)) {
       if (value == null) continue;
-      if (!r.check(value)) out.push({ path: path + (r.fieldPath ?? ''), message: r.message });
+      if (!r.check(value)) out.push({ path: (path + (r.fieldPath ?? '')).replace(/^\./, ''), message: r.message });
     }
   }
   return out;

@@ -2,7 +2,7 @@
 // Used by `vigil validate`, by the operator before rendering, and by the tests.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { API_GROUP_VERSION, KIND_SLO, KIND_STACK } from '../conventions/index.js';
-import { type CrossFieldRule, checkRules, sloRules, stackRules } from './rules.js';
+import { type CrossFieldRule, checkRules, sloObjectRules, sloRules, stackObjectRules, stackRules } from './rules.js';
 import { sloSpecSchema, stackSpecSchema } from './schema.js';
 import type { ObservabilityStack, SLO } from './types.js';
 
@@ -20,11 +20,15 @@ for (const k of ['x-kubernetes-validations', 'x-kubernetes-list-type', 'x-kubern
 interface KindInfo {
   validate: ValidateFunction;
   rules: readonly CrossFieldRule[];
+  /** Rules on the whole object (the name). */
+  objectRules: readonly CrossFieldRule[];
 }
 const kinds: Record<string, KindInfo> = {
-  [KIND_STACK]: { validate: ajv.compile(stackSpecSchema), rules: stackRules },
-  [KIND_SLO]: { validate: ajv.compile(sloSpecSchema), rules: sloRules },
+  [KIND_STACK]: { validate: ajv.compile(stackSpecSchema), rules: stackRules, objectRules: stackObjectRules },
+  [KIND_SLO]: { validate: ajv.compile(sloSpecSchema), rules: sloRules, objectRules: sloObjectRules },
 };
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export const SUPPORTED_KINDS = Object.keys(kinds);
 
@@ -86,16 +90,15 @@ export function validateResource(doc: unknown): Validated<ObservabilityStack | S
   }
   const meta = obj.metadata as Record<string, unknown> | undefined;
   if (!meta || typeof meta !== 'object') problems.push({ path: 'metadata', message: 'required value' });
-  else if (
-    typeof meta.name !== 'string' ||
-    !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(meta.name) ||
-    meta.name.length > 63
-  ) {
+  else if (typeof meta.name !== 'string' || meta.name === '') {
+    problems.push({ path: 'metadata.name', message: 'required value' });
+  } else if (meta.name.length > 253 || !DNS_SUBDOMAIN.test(meta.name)) {
+    // What the API server demands of every custom resource's name; each kind's rules narrow it.
     problems.push({
       path: 'metadata.name',
-      message: 'must be a DNS-1123 label (lowercase letters, digits, -), at most 63 characters',
+      message: "must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.'), at most 253 characters",
     });
-  }
+  } else problems.push(...checkRules(kind.objectRules, obj, ''));
   for (const key of Object.keys(obj)) {
     if (!['apiVersion', 'kind', 'metadata', 'spec', 'status'].includes(key))
       problems.push({ path: key, message: 'unknown field' });

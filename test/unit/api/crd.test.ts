@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { sloCrd, stackCrd, toStructural } from '../../../api/crd.js';
-import { sloRules, stackRules } from '../../../api/rules.js';
+import { sloObjectRules, sloRules, stackObjectRules, stackRules } from '../../../api/rules.js';
 
 type Json = Record<string, unknown>;
 const schemaOf = (crd: Json): Json =>
@@ -38,8 +38,8 @@ describe('generated CRDs', () => {
       });
       return rules.sort();
     };
-    expect(celOf(stackCrd())).toEqual(stackRules.map((r) => r.rule).sort());
-    expect(celOf(sloCrd())).toEqual(sloRules.map((r) => r.rule).sort());
+    expect(celOf(stackCrd())).toEqual([...stackRules, ...stackObjectRules].map((r) => r.rule).sort());
+    expect(celOf(sloCrd())).toEqual([...sloRules, ...sloObjectRules].map((r) => r.rule).sort());
   });
 
   it('writes exclusive bounds in the OpenAPI 3.0 form the API server understands', () => {
