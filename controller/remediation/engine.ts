@@ -240,7 +240,7 @@ export function complete(
 ): RemediationPolicyStatus {
   const next = structuredClone(status);
   const t = next.targets?.find((x) => x.target === target);
-  const a = t?.actions.findLast((x) => x.alert === key && x.result === 'started');
+  const a = [...(t?.actions ?? [])].reverse().find((x) => x.alert === key && x.result === 'started');
   if (a) a.result = result;
   const d = next.deliveries?.find((x) => x.key === key);
   if (d && result === 'failed') d.result = DecisionResults.failed;
