@@ -195,6 +195,61 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
           nullable: true,
           description: 'A Secret with admin-user and admin-password; generated when absent.',
         },
+        cluster: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['enabled', 'kubelet', 'apiServer'],
+          description:
+            'Metrics of the cluster the stack runs in: node-exporter, Kubernetes object state, kubelet and cAdvisor, the API server. One stack per cluster should enable it.',
+          properties: {
+            enabled: { type: 'boolean', default: false },
+            nodeExporter: {
+              type: 'object',
+              nullable: true,
+              additionalProperties: false,
+              required: ['enabled', 'port'],
+              description: 'A node-exporter DaemonSet; needs a namespace that admits privileged pods.',
+              properties: {
+                enabled: { type: 'boolean', default: true },
+                image: { type: 'string', nullable: true, minLength: 1, description: 'Overrides the pinned image.' },
+                resources: { ...resources, nullable: true },
+                port: { type: 'integer', default: 9100, minimum: 1024, maximum: 65535 },
+              },
+            },
+            clusterState: {
+              type: 'object',
+              nullable: true,
+              additionalProperties: false,
+              required: ['enabled'],
+              description: "Kubernetes object state from the collector's k8s_cluster receiver (one replica).",
+              properties: {
+                enabled: { type: 'boolean', default: true },
+                image: { type: 'string', nullable: true, minLength: 1, description: 'Overrides the pinned image.' },
+                resources: { ...resources, nullable: true },
+              },
+            },
+            kubelet: { type: 'boolean', default: true },
+            apiServer: { type: 'boolean', default: true },
+          },
+        },
+        scrapeOperator: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['enabled', 'namespace'],
+          description: "Scrape the Vigil operator's /metrics, so the shipped operator alerts can fire.",
+          properties: {
+            enabled: { type: 'boolean', default: false },
+            namespace: {
+              type: 'string',
+              default: 'vigil-system',
+              minLength: 1,
+              maxLength: 63,
+              pattern: DNS_NAME_PATTERN,
+            },
+          },
+        },
       },
     },
     alerting: {

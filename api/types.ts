@@ -49,12 +49,44 @@ export interface CollectorSpec extends ComponentSpec {
 export interface AlertmanagerSpec extends ComponentSpec {
   storage?: StorageSpec;
 }
+/** node-exporter, one pod per node (needs host namespaces: see docs/cluster-metrics.md). */
+export interface NodeExporterSpec {
+  enabled: boolean;
+  image?: string;
+  resources?: ResourceRequirements;
+  /** The host port it listens on (hostNetwork); two stacks with node-exporter in one cluster need two ports. */
+  port: number;
+}
+/** The collector's k8s_cluster receiver: the state of Kubernetes objects, one replica per cluster. */
+export interface ClusterStateSpec {
+  enabled: boolean;
+  image?: string;
+  resources?: ResourceRequirements;
+}
+/** The cluster the stack runs in, scraped by the stack's Prometheus. */
+export interface ClusterMetricsSpec {
+  enabled: boolean;
+  nodeExporter?: NodeExporterSpec;
+  clusterState?: ClusterStateSpec;
+  /** The kubelets' /metrics and /metrics/cadvisor (10250, the ServiceAccount token). */
+  kubelet: boolean;
+  /** The API servers' /metrics. */
+  apiServer: boolean;
+}
+/** The Vigil operator's /metrics, so the shipped operator alerts have series. */
+export interface ScrapeOperatorSpec {
+  enabled: boolean;
+  /** Where the operator runs (manifests/ installs it into vigil-system). */
+  namespace: string;
+}
 export interface MetricsSpec extends ComponentSpec {
   retention: string;
   retentionSize?: string;
   scrapeInterval: string;
   storage?: StorageSpec;
   alertmanager?: AlertmanagerSpec;
+  cluster?: ClusterMetricsSpec;
+  scrapeOperator?: ScrapeOperatorSpec;
 }
 export interface LogsSpec extends ComponentSpec {
   retention: string;

@@ -97,3 +97,46 @@ export {
   TIER_PAGE,
   TIER_TICKET,
 } from './slo.js';
+
+/**
+ * Scrape job names of the cluster metrics and of the operator (desired/stack/prometheus.ts); the
+ * cluster dashboards and alerts select on them.
+ */
+export const ClusterJobs = {
+  nodeExporter: 'node-exporter',
+  clusterState: 'cluster-state',
+  kubelet: 'kubelet',
+  cadvisor: 'cadvisor',
+  apiServer: 'apiserver',
+  operator: 'vigil-operator',
+} as const;
+/** app.kubernetes.io/name of the operator's pods (manifests/operator/), which its scrape job selects. */
+export const OPERATOR_APP_NAME = 'vigil-operator';
+
+/**
+ * Loki stream labels a stack may name in spec.logs.labels and the OTLP resource attribute each one
+ * is copied from; a name not listed here is read from a resource attribute of that very name. The
+ * collector copies each source into an attribute named like the label, and Loki indexes exactly
+ * those (desired/stack/loki.ts): Loki can turn a dot into an underscore but cannot rename.
+ */
+export const LOKI_LABEL_SOURCES: Readonly<Record<string, string>> = {
+  service: 'service.name',
+  namespace: 'k8s.namespace.name',
+  container: 'k8s.container.name',
+  pod: 'k8s.pod.name',
+  node: 'k8s.node.name',
+  deployment: 'k8s.deployment.name',
+  env: 'deployment.environment',
+};
+/** The stream labels of application logs when spec.logs.labels is not set. */
+export const DEFAULT_LOKI_LABELS = ['namespace', 'container', 'service'] as const;
+
+/**
+ * The attribute the collector routes spans and logs to a correlator replica by (the hex trace id;
+ * set only on the copy sent to the correlator; docs/adr/0010-collector-agent-and-gateway.md).
+ */
+export const CORRELATOR_ROUTING_ATTRIBUTE = 'vigil.trace_id';
+/** Prefix of the resource attributes the agent copies pod labels into (collector k8sattributes). */
+export const POD_LABEL_ATTRIBUTE_PREFIX = 'k8s.pod.label.';
+/** Condition reason: two stacks in one cluster would collect the same pods (desired/stack/collection.ts). */
+export const REASON_COLLECTION_OVERLAP = 'CollectionOverlap';

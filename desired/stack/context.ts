@@ -50,6 +50,10 @@ export function componentSpec(
       return spec.grafana;
     case 'correlator':
       return spec.correlation;
+    case 'node-exporter':
+      return spec.metrics?.cluster?.nodeExporter;
+    case 'cluster-state':
+      return spec.metrics?.cluster?.clusterState;
   }
 }
 
@@ -62,6 +66,8 @@ export const SPEC_PATHS: Record<ComponentName, string> = {
   tempo: 'spec.traces',
   grafana: 'spec.grafana',
   correlator: 'spec.correlation',
+  'node-exporter': 'spec.metrics.cluster.nodeExporter',
+  'cluster-state': 'spec.metrics.cluster.clusterState',
 };
 
 // The schema's defaults for a section that is absent altogether.
@@ -73,6 +79,9 @@ const ENABLED_BY_DEFAULT: Record<ComponentName, boolean> = {
   tempo: false,
   grafana: true,
   correlator: true,
+  // Both also need spec.metrics.cluster.enabled (stackContext).
+  'node-exporter': true,
+  'cluster-state': true,
 };
 
 export function stackContext(stack: ObservabilityStack): StackContext {
@@ -82,6 +91,9 @@ export function stackContext(stack: ObservabilityStack): StackContext {
   const enabled = (c: ComponentName) => componentSpec(spec, c)?.enabled ?? ENABLED_BY_DEFAULT[c];
   const on = Object.fromEntries(COMPONENTS.map((c) => [c, enabled(c)])) as Record<ComponentName, boolean>;
   on.alertmanager = on.prometheus && on.alertmanager;
+  const cluster = on.prometheus && (spec.metrics?.cluster?.enabled ?? false);
+  on['node-exporter'] = cluster && on['node-exporter'];
+  on['cluster-state'] = cluster && on['cluster-state'];
   const size = Object.fromEntries(
     COMPONENTS.map((c) => {
       const s = componentSpec(spec, c);

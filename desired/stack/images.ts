@@ -6,11 +6,14 @@ export const OTELCOL_VERSION = '0.161.0';
 export const LOKI_VERSION = '3.7.8';
 export const TEMPO_VERSION = '2.9.0';
 export const PROMETHEUS_VERSION = '3.5.0';
+/** hack/build-node-exporter.sh builds the same release for the cluster-metrics tests. */
+export const NODE_EXPORTER_VERSION = '1.12.1';
 
 export const IMAGES = {
   collector: `otel/opentelemetry-collector-contrib:${OTELCOL_VERSION}`,
   prometheus: `quay.io/prometheus/prometheus:v${PROMETHEUS_VERSION}`,
   alertmanager: 'quay.io/prometheus/alertmanager:v0.28.1',
+  nodeExporter: `quay.io/prometheus/node-exporter:v${NODE_EXPORTER_VERSION}`,
   loki: `docker.io/grafana/loki:${LOKI_VERSION}`,
   tempo: `docker.io/grafana/tempo:${TEMPO_VERSION}`,
   grafana: 'docker.io/grafana/grafana:12.2.0',

@@ -5,12 +5,15 @@ import type { ObservabilityStack } from '../../api/types.js';
 import type { Problem } from '../../api/validate.js';
 import { LABEL_COMPONENT } from '../../conventions/index.js';
 import { alertmanagerChart } from './alertmanager.js';
+import { CLUSTER_SCOPED_KINDS } from './cluster-rbac.js';
+import { clusterStateChart } from './cluster-state.js';
 import { collectorChart } from './collector.js';
 import { PORTS, type StackContext, stackContext } from './context.js';
 import { correlatorChart } from './correlator.js';
 import { grafanaChart } from './grafana.js';
 import { COMPONENTS, type ComponentName, componentLabels } from './labels.js';
 import { lokiChart } from './loki.js';
+import { nodeExporterChart } from './node-exporter.js';
 import { renderProblems } from './problems.js';
 import { prometheusChart } from './prometheus.js';
 import { tempoChart } from './tempo.js';
@@ -20,7 +23,8 @@ export interface KubeObject {
   kind: string;
   metadata: {
     name: string;
-    namespace: string;
+    /** Absent on cluster-scoped kinds (ClusterRole, ClusterRoleBinding). */
+    namespace?: string;
     labels: Record<string, string>;
     annotations?: Record<string, string>;
   };
@@ -41,6 +45,8 @@ const CHARTS: Record<ComponentName, ChartFn> = {
   tempo: tempoChart,
   grafana: grafanaChart,
   correlator: correlatorChart,
+  'node-exporter': nodeExporterChart,
+  'cluster-state': clusterStateChart,
 };
 
 export function renderStack(stack: ObservabilityStack): RenderResult {
@@ -61,7 +67,11 @@ export function renderStack(stack: ObservabilityStack): RenderResult {
         disableResourceNameHashes: true,
       });
       CHARTS[c](chart, ctx);
-      objects.push(...(chart.toJson() as KubeObject[]));
+      for (const o of chart.toJson() as KubeObject[]) {
+        // The chart names its namespace on every object; a ClusterRole has none.
+        if (CLUSTER_SCOPED_KINDS.has(o.kind)) delete (o.metadata as { namespace?: string }).namespace;
+        objects.push(o);
+      }
     }
     return { objects, problems: [] };
   } catch (err) {

@@ -18,6 +18,8 @@ export const COMPONENTS = [
   'tempo',
   'grafana',
   'correlator',
+  'node-exporter',
+  'cluster-state',
 ] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
@@ -29,6 +31,8 @@ const APP_NAMES: Record<ComponentName, string> = {
   tempo: 'tempo',
   grafana: 'grafana',
   correlator: 'vigil-correlator',
+  'node-exporter': 'node-exporter',
+  'cluster-state': 'opentelemetry-collector',
 };
 
 /**

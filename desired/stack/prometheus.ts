@@ -1,9 +1,18 @@
 // Prometheus: scrapes every component of the stack and annotated pods of the namespace, loads the
 // SLO rule ConfigMaps (collected by a sidecar, reloaded without a restart) and Vigil's own alerts,
 // receives OTLP metrics and Tempo's remote write, stores exemplars.
+import type { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import yaml from 'js-yaml';
-import { LABEL_COMPONENT, LABEL_RULES_FOR, LABEL_STACK } from '../../conventions/index.js';
+import {
+  ClusterJobs,
+  LABEL_COMPONENT,
+  LABEL_NAME,
+  LABEL_RULES_FOR,
+  LABEL_STACK,
+  OPERATOR_APP_NAME,
+} from '../../conventions/index.js';
+import { clusterRole } from './cluster-rbac.js';
 import { PORTS, type StackContext } from './context.js';
 import { IMAGES } from './images.js';
 import type { ComponentName } from './labels.js';
@@ -38,9 +47,43 @@ const METRICS_PORT: Partial<Record<ComponentName, string>> = {
 
 type Config = Record<string, unknown>;
 
+/**
+ * Per-job limits: a target that exposes more samples, or a series with more labels, fails its whole
+ * scrape (up == 0, VigilScrapeLimitHit) instead of flooding the TSDB. Sized for a large cluster.
+ */
+export const SCRAPE_LIMITS: Record<string, { sample_limit: number; label_limit: number }> = {
+  prometheus: { sample_limit: 50_000, label_limit: 30 },
+  component: { sample_limit: 50_000, label_limit: 30 },
+  'annotated-pods': { sample_limit: 20_000, label_limit: 30 },
+  [ClusterJobs.nodeExporter]: { sample_limit: 20_000, label_limit: 30 },
+  // Every object of the cluster, each series with its object's resource attributes as labels.
+  [ClusterJobs.clusterState]: { sample_limit: 500_000, label_limit: 40 },
+  [ClusterJobs.kubelet]: { sample_limit: 50_000, label_limit: 30 },
+  [ClusterJobs.cadvisor]: { sample_limit: 200_000, label_limit: 30 },
+  [ClusterJobs.apiServer]: { sample_limit: 100_000, label_limit: 30 },
+  [ClusterJobs.operator]: { sample_limit: 10_000, label_limit: 30 },
+};
+const limits = (job: string) => SCRAPE_LIMITS[job] ?? SCRAPE_LIMITS.component;
+
+/** The ServiceAccount's token and CA, for the kubelets and the API server. */
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const inClusterAuth = { authorization: { type: 'Bearer', credentials_file: `${SA_DIR}/token` } };
+
+/** Pods of one component of this stack, by the container port's name. */
+function stackPodsSd(ctx: StackContext, c: ComponentName): Config[] {
+  return [
+    {
+      role: 'pod',
+      namespaces: { names: [ctx.namespace] },
+      selectors: [{ role: 'pod', label: `${LABEL_STACK}=${ctx.stack},${LABEL_COMPONENT}=${c}` }],
+    },
+  ];
+}
+
 function componentJob(ctx: StackContext, c: ComponentName, port: string): Config {
   return {
     job_name: c,
+    ...limits('component'),
     kubernetes_sd_configs: [
       {
         role: 'pod',
@@ -61,6 +104,7 @@ function annotatedPodsJob(ctx: StackContext): Config {
   const ann = (a: string) => `__meta_kubernetes_pod_annotation_prometheus_io_${a}`;
   return {
     job_name: 'annotated-pods',
+    ...limits('annotated-pods'),
     kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [ctx.namespace] } }],
     relabel_configs: [
       { source_labels: [ann('scrape')], regex: 'true', action: 'keep' },
@@ -83,14 +127,173 @@ function annotatedPodsJob(ctx: StackContext): Config {
   };
 }
 
+const keepPort = (port: string): Config => ({
+  source_labels: ['__meta_kubernetes_pod_container_port_name'],
+  regex: port,
+  action: 'keep',
+});
+
+/** One series set per node: instance and node are the node's name, whatever its address. */
+const nodeLabels = (meta: string): Config[] => [
+  { source_labels: [meta], target_label: 'node' },
+  { source_labels: [meta], target_label: 'instance' },
+];
+
+/** node-exporter's pods (hostNetwork: the pod address is the node's). */
+function nodeExporterJob(ctx: StackContext): Config {
+  return {
+    job_name: ClusterJobs.nodeExporter,
+    ...limits(ClusterJobs.nodeExporter),
+    kubernetes_sd_configs: stackPodsSd(ctx, 'node-exporter'),
+    relabel_configs: [keepPort('metrics'), ...nodeLabels('__meta_kubernetes_pod_node_name')],
+  };
+}
+
+/** The k8s_cluster receiver's resource attributes that alerts join on, under the names cAdvisor uses. */
+export const CLUSTER_STATE_LABELS: Record<string, string> = {
+  k8s_namespace_name: 'namespace',
+  k8s_pod_name: 'pod',
+  k8s_container_name: 'container',
+  k8s_node_name: 'node',
+};
+
+/** The cluster-state collector's prometheus exporter: the state of every object of the cluster. */
+function clusterStateJob(ctx: StackContext): Config {
+  return {
+    job_name: ClusterJobs.clusterState,
+    ...limits(ClusterJobs.clusterState),
+    kubernetes_sd_configs: stackPodsSd(ctx, 'cluster-state'),
+    // No pod or namespace target labels: here they name the object a series is about.
+    relabel_configs: [keepPort('metrics')],
+    metric_relabel_configs: [
+      ...Object.entries(CLUSTER_STATE_LABELS).map(([from, to]) => ({
+        source_labels: [from],
+        regex: '(.+)',
+        target_label: to,
+      })),
+      // The originals, and uids and container ids, which change on every restart and are never queried.
+      { regex: `${Object.keys(CLUSTER_STATE_LABELS).join('|')}|k8s_[a-z_]+_uid|container_id`, action: 'labeldrop' },
+    ],
+  };
+}
+
+/** The kubelets, straight on 10250 with the ServiceAccount's token (nodes/metrics, not nodes/proxy). */
+function kubeletJob(name: string, path: string, drop?: string): Config {
+  return {
+    job_name: name,
+    ...limits(name),
+    scheme: 'https',
+    metrics_path: path,
+    ...inClusterAuth,
+    // Kubelet serving certificates are self-signed on most clusters (serverTLSBootstrap is off by default).
+    tls_config: { ca_file: `${SA_DIR}/ca.crt`, insecure_skip_verify: true },
+    kubernetes_sd_configs: [{ role: 'node' }],
+    relabel_configs: nodeLabels('__meta_kubernetes_node_name'),
+    ...(drop && { metric_relabel_configs: [{ source_labels: ['__name__'], regex: drop, action: 'drop' }] }),
+  };
+}
+
+// Per-cgroup series nobody charts; the biggest of cAdvisor's.
+const CADVISOR_DROP = 'container_(tasks_state|memory_failures_total|blkio_device_usage_total)';
+// The API server's largest histograms (tens of thousands of buckets); their _sum and _count stay.
+const APISERVER_DROP =
+  '(apiserver_request_duration_seconds|apiserver_request_sli_duration_seconds|apiserver_request_body_size_bytes|apiserver_response_sizes|apiserver_watch_events_sizes|etcd_request_duration_seconds|apiserver_watch_list_duration_seconds)_bucket';
+
+/** The API servers, found through the `kubernetes` Service's EndpointSlices in `default`. */
+function apiServerJob(): Config {
+  return {
+    job_name: ClusterJobs.apiServer,
+    ...limits(ClusterJobs.apiServer),
+    scheme: 'https',
+    ...inClusterAuth,
+    tls_config: { ca_file: `${SA_DIR}/ca.crt`, server_name: 'kubernetes' },
+    kubernetes_sd_configs: [{ role: 'endpointslice', namespaces: { names: ['default'] } }],
+    relabel_configs: [
+      {
+        source_labels: ['__meta_kubernetes_service_name', '__meta_kubernetes_endpointslice_port_name'],
+        regex: 'kubernetes;https',
+        action: 'keep',
+      },
+    ],
+    metric_relabel_configs: [{ source_labels: ['__name__'], regex: APISERVER_DROP, action: 'drop' }],
+  };
+}
+
+/** The Vigil operator's pods (both replicas: the standby reports vigil_operator_leader_is_leader 0). */
+function operatorJob(namespace: string): Config {
+  return {
+    job_name: ClusterJobs.operator,
+    ...limits(ClusterJobs.operator),
+    kubernetes_sd_configs: [
+      {
+        role: 'pod',
+        namespaces: { names: [namespace] },
+        selectors: [{ role: 'pod', label: `${LABEL_NAME}=${OPERATOR_APP_NAME}` }],
+      },
+    ],
+    relabel_configs: [
+      keepPort('metrics'),
+      { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
+      { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
+    ],
+  };
+}
+
+/** The cluster-wide scrape jobs a stack asks for (spec.metrics.cluster, spec.metrics.scrapeOperator). */
+export function clusterJobs(ctx: StackContext): Config[] {
+  const m = ctx.spec.metrics;
+  const jobs: Config[] = [];
+  if (ctx.on['node-exporter']) jobs.push(nodeExporterJob(ctx));
+  if (ctx.on['cluster-state']) jobs.push(clusterStateJob(ctx));
+  if (ctx.on.prometheus && m?.cluster?.enabled) {
+    if (m.cluster.kubelet ?? true) {
+      jobs.push(
+        kubeletJob(ClusterJobs.kubelet, '/metrics'),
+        kubeletJob(ClusterJobs.cadvisor, '/metrics/cadvisor', CADVISOR_DROP),
+      );
+    }
+    if (m.cluster.apiServer ?? true) jobs.push(apiServerJob());
+  }
+  if (m?.scrapeOperator?.enabled) jobs.push(operatorJob(m.scrapeOperator.namespace ?? 'vigil-system'));
+  return jobs;
+}
+
+/** What Prometheus reads beyond its own namespace: nodes and kubelets, the API server, the operator's pods. */
+export function prometheusClusterRules(ctx: StackContext): k8s.PolicyRule[] {
+  const m = ctx.spec.metrics;
+  const cluster = ctx.on.prometheus && !!m?.cluster?.enabled;
+  const kubelet = cluster && (m?.cluster?.kubelet ?? true);
+  const apiServer = cluster && (m?.cluster?.apiServer ?? true);
+  const rules: k8s.PolicyRule[] = [];
+  if (kubelet) {
+    rules.push({ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] });
+    rules.push({ apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] });
+  }
+  // endpointslice discovery also watches the Services and Pods the slices point to.
+  if (apiServer || m?.scrapeOperator?.enabled) {
+    rules.push({ apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list', 'watch'] });
+  }
+  if (apiServer) {
+    rules.push({ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] });
+    rules.push({ nonResourceUrLs: ['/metrics'], verbs: ['get'] });
+  }
+  return rules;
+}
+
 /** prometheus.yml for a stack; exported for `promtool check config`. */
 export function prometheusConfig(ctx: StackContext): Config {
   const interval = ctx.spec.metrics?.scrapeInterval ?? '30s';
-  const jobs: Config[] = [{ job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PORTS.prometheus}`] }] }];
+  const jobs: Config[] = [
+    {
+      job_name: 'prometheus',
+      ...limits('prometheus'),
+      static_configs: [{ targets: [`localhost:${PORTS.prometheus}`] }],
+    },
+  ];
   for (const [c, port] of Object.entries(METRICS_PORT) as [ComponentName, string][]) {
     if (ctx.on[c]) jobs.push(componentJob(ctx, c, port));
   }
-  jobs.push(annotatedPodsJob(ctx));
+  jobs.push(annotatedPodsJob(ctx), ...clusterJobs(ctx));
   const config: Config = {
     global: {
       scrape_interval: interval,
@@ -150,6 +353,8 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
     { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
   ]);
+  const clusterRules = prometheusClusterRules(ctx);
+  if (clusterRules.length) clusterRole(scope, ctx, c, clusterRules);
   const size = ctx.size.prometheus;
   const pod = podTemplate(ctx, c, {
     uid: 65534,

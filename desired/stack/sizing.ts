@@ -22,6 +22,9 @@ const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
     tempo: [1, '50m', '128Mi', '512Mi', '2Gi'],
     grafana: [1, '50m', '128Mi', '256Mi'],
     correlator: [1, '50m', '128Mi', '256Mi'],
+    // node-exporter runs one pod per node (its replicas is not used); cluster-state runs one.
+    'node-exporter': [1, '20m', '32Mi', '64Mi'],
+    'cluster-state': [1, '20m', '64Mi', '128Mi'],
   },
   small: {
     collector: [1, '200m', '256Mi', '512Mi'],
@@ -31,6 +34,8 @@ const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
     tempo: [1, '200m', '512Mi', '1Gi', '20Gi'],
     grafana: [1, '100m', '256Mi', '512Mi'],
     correlator: [1, '200m', '256Mi', '512Mi'],
+    'node-exporter': [1, '50m', '64Mi', '128Mi'],
+    'cluster-state': [1, '50m', '128Mi', '256Mi'],
   },
   medium: {
     collector: [2, '500m', '512Mi', '1Gi'],
@@ -40,6 +45,8 @@ const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
     tempo: [1, '1', '2Gi', '4Gi', '100Gi'],
     grafana: [1, '200m', '512Mi', '1Gi'],
     correlator: [2, '500m', '512Mi', '1Gi'],
+    'node-exporter': [1, '100m', '64Mi', '128Mi'],
+    'cluster-state': [1, '100m', '256Mi', '512Mi'],
   },
   large: {
     collector: [3, '1', '1Gi', '2Gi'],
@@ -49,6 +56,8 @@ const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
     tempo: [1, '2', '8Gi', '16Gi', '500Gi'],
     grafana: [1, '500m', '1Gi', '2Gi'],
     correlator: [3, '1', '1Gi', '2Gi'],
+    'node-exporter': [1, '200m', '128Mi', '256Mi'],
+    'cluster-state': [1, '250m', '512Mi', '1Gi'],
   },
 };
 
