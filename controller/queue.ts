@@ -1,6 +1,8 @@
 // A level-based work queue in the manner of client-go's: keys deduplicate while waiting; a key is
 // never handled by two workers at once (one added while it is being handled runs again after);
-// failures retry with per-key exponential backoff and jitter; a bounded number of workers.
+// failures retry with per-key exponential backoff and jitter, except a TerminalError, which is
+// not retried at all (a later add, from an event or the resync, handles the key again); a bounded
+// number of workers.
 
 export interface HandlerResult {
   /** Handle the key again after this many milliseconds (a periodic check), even on success. */
@@ -8,13 +10,24 @@ export interface HandlerResult {
 }
 export type Handler = (key: string) => Promise<HandlerResult | undefined>;
 
+/**
+ * A failure that retrying the same work cannot fix (a permanent 4xx, a bug): the queue forgets the
+ * key's backoff and does not requeue it. `cause` is the error itself.
+ */
+export class TerminalError extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+    this.name = 'TerminalError';
+  }
+}
+
 export interface QueueOptions {
   workers: number;
   handler: Handler;
   baseDelayMs?: number;
   maxDelayMs?: number;
   /** Called after each handling, for metrics and logs. */
-  onResult?: (key: string, outcome: 'success' | 'error', error?: unknown) => void;
+  onResult?: (key: string, outcome: 'success' | 'error' | 'terminal', error?: unknown) => void;
   random?: () => number;
 }
 
@@ -124,9 +137,14 @@ export class WorkQueue {
         requeueAfter = r?.requeueAfterMs;
         this.opts.onResult?.(key, 'success');
       } catch (err) {
-        this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
-        requeueAfter = this.backoffFor(key);
-        this.opts.onResult?.(key, 'error', err);
+        if (err instanceof TerminalError) {
+          this.failures.delete(key);
+          this.opts.onResult?.(key, 'terminal', err);
+        } else {
+          this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
+          requeueAfter = this.backoffFor(key);
+          this.opts.onResult?.(key, 'error', err);
+        }
       } finally {
         this.processing.delete(key);
       }

@@ -1,30 +1,34 @@
 // Reconciles one SLO: validate → generate rules and dashboard (pure, desired/slo) → apply the
 // ConfigMaps the stack's Prometheus and Grafana load (and a PrometheusRule when asked and served) →
-// read the live budget from Prometheus every few minutes → write status once.
+// read the live budget from Prometheus every few minutes → an Outcome, which outcome.ts turns into
+// status (once) and the queue's next step. A broken edit never removes the rules already loaded.
 import type { Logger } from 'pino';
 import type { ObservabilityStackStatus, SLO, SLOStatus } from '../api/types.js';
-import { type Problem, validateResource } from '../api/validate.js';
-import {
-  API_GROUP_VERSION,
-  CONDITION_DEGRADED,
-  CONDITION_PROGRESSING,
-  CONDITION_READY,
-  KIND_SLO,
-  PLURAL_SLO,
-  Reasons,
-} from '../conventions/index.js';
+import { validateResource } from '../api/validate.js';
+import { CONDITION_READY, PLURAL_SLO, Reasons } from '../conventions/index.js';
+import type { RuleFile } from '../desired/slo/index.js';
 import { countRules, sloDashboardConfigMap, sloProblems, sloRuleConfigMap, sloRules } from '../desired/slo/index.js';
-import { type KubeApi, KubeError, type KubeObject } from '../kube/types.js';
+import type { KubeApi, KubeObject } from '../kube/types.js';
+import { applyChildren, childKey, controlledBy, owned, ownerOf } from './apply.js';
 import { budgetStatus, type Fetch, readBudget } from './budget.js';
-import { outcome } from './outcome.js';
+import { type Outcome, problem, progressing, ready, reconcileObject, rendering } from './outcome.js';
 import type { HandlerResult } from './queue.js';
-import { type ConditionInput, isSubset } from './status.js';
+import type { ConditionInput } from './status.js';
 
 export const CONDITION_BUDGET = 'BudgetCurrent';
 const PROMETHEUS_RULE = { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' };
 
+/** The API-server calls an SLO reconcile makes. */
+export type SLOKube = Pick<KubeApi, 'get' | 'apply' | 'delete' | 'patchStatus' | 'event' | 'serves'>;
+
+/** What an SLO becomes: its rule file and the ConfigMaps that carry the rules and the dashboard. */
+export interface SLOObjects {
+  rules: RuleFile;
+  configMaps: { apiVersion: string; kind: string; metadata: { name: string; labels: Record<string, string> } }[];
+}
+
 export interface SLOReconcilerDeps {
-  kube: KubeApi;
+  kube: SLOKube;
   getSLO(namespace: string, name: string): KubeObject | undefined;
   getStack(namespace: string, name: string): KubeObject | undefined;
   log: Logger;
@@ -35,7 +39,14 @@ export interface SLOReconcilerDeps {
   /** How often the live budget is read. */
   budgetIntervalMs: number;
   onWrite?(verb: 'apply' | 'delete', kind: string): void;
+  /** sloRules and the ConfigMaps (rules first, then the dashboard); a test passes its own. */
+  render?: (slo: SLO) => SLOObjects;
 }
+
+export const renderSLO = (slo: SLO): SLOObjects => {
+  const rules = sloRules(slo);
+  return { rules, configMaps: [sloRuleConfigMap(slo, rules), sloDashboardConfigMap(slo)] };
+};
 
 export class SLOReconciler {
   /**
@@ -47,178 +58,117 @@ export class SLOReconciler {
 
   constructor(private readonly d: SLOReconcilerDeps) {}
 
-  async reconcile(namespace: string, name: string): Promise<HandlerResult | undefined> {
-    const raw = this.d.getSLO(namespace, name);
-    if (!raw || raw.metadata.deletionTimestamp) return undefined; // its ConfigMaps go with it (ownerReferences)
-    const log = this.d.log.child({ kind: KIND_SLO, namespace, name });
-    const current = (raw.status ?? {}) as SLOStatus;
-    const owner = { apiVersion: API_GROUP_VERSION, kind: KIND_SLO, name, uid: raw.metadata.uid as string };
+  reconcile(namespace: string, name: string): Promise<HandlerResult | undefined> {
+    return reconcileObject(this.d, PLURAL_SLO, this.d.getSLO(namespace, name), (raw, log) => this.run(raw, log));
+  }
 
-    const out = outcome<SLOStatus>(this.d.kube, PLURAL_SLO, raw, log, this.d.now);
-    const finish = out.finish;
-    // The rules already loaded stay as they are: a broken edit never removes working alerts.
-    const { observedGeneration: _g, conditions: _c, ...keep } = current;
-    const degrade = (reason: string, problems: Problem[]) => out.degrade(reason, problems, keep);
-
+  private async run(raw: KubeObject, log: Logger): Promise<Outcome> {
+    const { namespace, name } = raw.metadata as { namespace: string; name: string };
     const valid = validateResource({ apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name }, spec: raw.spec });
-    if (!valid.ok) {
-      await degrade(Reasons.InvalidSpec, valid.problems);
-      return undefined;
-    }
+    if (!valid.ok) return problem(Reasons.InvalidSpec, valid.problems);
     const slo = valid.object as SLO;
     slo.metadata = { ...raw.metadata, name, namespace };
     const problems = sloProblems(slo);
-    if (problems.length) {
-      await degrade(Reasons.InvalidSpec, problems);
-      return undefined;
-    }
+    if (problems.length) return problem(Reasons.InvalidSpec, problems);
 
-    const stack = this.d.getStack(namespace, slo.spec.stackRef.name);
+    const stackName = slo.spec.stackRef.name;
+    const stack = this.d.getStack(namespace, stackName);
+    const path = 'spec.stackRef.name';
     if (!stack) {
-      await degrade(Reasons.StackNotFound, [
-        {
-          path: 'spec.stackRef.name',
-          message: `ObservabilityStack "${slo.spec.stackRef.name}" not found in ${namespace}`,
-        },
-      ]);
-      return { requeueAfterMs: 30_000 };
+      const message = `ObservabilityStack "${stackName}" not found in ${namespace}`;
+      return problem(Reasons.StackNotFound, [{ path, message }], {
+        waitingFor: 'Waiting for the stack.',
+        requeueAfterMs: 30_000,
+      });
     }
     // biome-ignore lint/suspicious/noExplicitAny: reading a stack's spec loosely
     if ((stack.spec as any)?.metrics?.enabled === false) {
-      await degrade(Reasons.InvalidSpec, [
-        {
-          path: 'spec.stackRef.name',
-          message: `ObservabilityStack "${slo.spec.stackRef.name}" has metrics disabled: no Prometheus loads the rules`,
-        },
-      ]);
-      return undefined;
+      const message = `ObservabilityStack "${stackName}" has metrics disabled: no Prometheus loads the rules`;
+      return problem(Reasons.InvalidSpec, [{ path, message }]);
     }
 
-    // Rules and dashboard, owned by the SLO.
-    const rules = sloRules(slo);
-    const ownerRefs = [{ ...owner, controller: true, blockOwnerDeletion: true }];
-    const desired: KubeObject[] = [sloRuleConfigMap(slo, rules), sloDashboardConfigMap(slo)].map(
-      (o) =>
-        ({
-          ...o,
-          metadata: { ...o.metadata, name: o.metadata.name, namespace, ownerReferences: ownerRefs },
-        }) as KubeObject,
+    const { rules, configMaps } = rendering(() => (this.d.render ?? renderSLO)(slo));
+    const served = await this.d.kube.serves(PROMETHEUS_RULE.apiVersion, PROMETHEUS_RULE.kind);
+    const promRule = {
+      ...PROMETHEUS_RULE,
+      metadata: { name: `vigil-slo-${name}`, labels: configMaps[0].metadata.labels },
+      spec: rules,
+    };
+    const desired = owned(
+      slo.spec.prometheusRule && served ? [...configMaps, promRule] : configMaps,
+      ownerOf(raw),
+      namespace,
     );
-    let promRuleNote = '';
-    if (slo.spec.prometheusRule) {
-      if (await this.d.kube.serves(PROMETHEUS_RULE.apiVersion, PROMETHEUS_RULE.kind)) {
-        desired.push({
-          ...PROMETHEUS_RULE,
-          metadata: {
-            name: `vigil-slo-${name}`,
-            namespace,
-            labels: desired[0].metadata.labels,
-            ownerReferences: ownerRefs,
-          },
-          spec: rules,
-        });
-      } else promRuleNote = ' The PrometheusRule CRD is not installed, so only the ConfigMap was written.';
-    }
-    for (const want of desired) {
-      const have = await this.d.kube.get({
-        apiVersion: want.apiVersion,
-        kind: want.kind,
-        namespace,
-        name: want.metadata.name,
-      });
-      if (have && isSubset(want, have)) continue;
-      await this.d.kube.apply(want);
-      this.d.onWrite?.('apply', want.kind);
-      log.info(
-        { childKind: want.kind, child: want.metadata.name },
-        have ? `Updated ${want.kind}` : `Applied ${want.kind}`,
-      );
-    }
-    if (!slo.spec.prometheusRule && current.conditions && (await this.ownsPrometheusRule(namespace, name, owner.uid))) {
-      await this.d.kube.delete({ ...PROMETHEUS_RULE, namespace, name: `vigil-slo-${name}` });
-      this.d.onWrite?.('delete', PROMETHEUS_RULE.kind);
-    }
+    // Looked up by name: the ConfigMaps, and the PrometheusRule wherever it is served (to prune it once unwanted).
+    const found = await Promise.all(
+      [...configMaps, ...(served ? [promRule] : [])].map(({ apiVersion, kind, metadata }) =>
+        this.d.kube.get({ apiVersion, kind, namespace, name: metadata.name }),
+      ),
+    );
+    const live = new Map(
+      found
+        .filter((o): o is KubeObject => !!o && controlledBy(o, raw.metadata.uid as string))
+        .map((o) => [childKey(o), o]),
+    );
+    await applyChildren(this.d, desired, live, log);
 
-    // Live budget, from the stack's Prometheus (or the configured override).
+    const current = (raw.status ?? {}) as SLOStatus;
     const stackStatus = (stack.status ?? {}) as ObservabilityStackStatus;
-    const stackReady = stackStatus.conditions?.find((c) => c.type === CONDITION_READY)?.status === 'True';
-    const url = this.d.prometheusUrl ?? stackStatus.endpoints?.prometheus;
-    let budget = current.budget;
-    let budgetCond: ConditionInput | undefined;
-    if (url && stackReady) {
-      try {
-        const known = this.unreachable.get(url);
-        if (known && known.until > this.d.now().getTime()) throw new Error(known.message);
-        const b = await readBudget(this.d.fetch, url, namespace, name).catch((err: Error) => {
-          this.unreachable.set(url, {
-            until: this.d.now().getTime() + this.d.budgetIntervalMs / 2,
-            message: err.message,
-          });
-          throw err;
-        });
-        if (b) {
-          const rounded = budgetStatus(b);
-          const same = budget?.remainingPercent === rounded.remainingPercent && budget?.burnRate === rounded.burnRate;
-          budget = same ? budget : { ...rounded, observedAt: this.d.now().toISOString() };
-          budgetCond = { type: CONDITION_BUDGET, status: 'True', reason: 'BudgetRead', message: `Read from ${url}.` };
-        } else {
-          budgetCond = {
-            type: CONDITION_BUDGET,
-            status: 'False',
-            reason: 'NoData',
-            message: `${url} has no budget series for this SLO yet (rules loading, or no traffic).`,
-          };
-        }
-      } catch (err) {
-        // Keep the last values; say since when they are.
-        budgetCond = {
-          type: CONDITION_BUDGET,
-          status: 'False',
-          reason: 'PrometheusUnavailable',
-          message: `${url} did not answer (${(err as Error).message}); budget values are from ${budget?.observedAt ?? 'never'}.`,
-        };
-      }
+    const fields = { ruleCount: countRules(rules), dashboard: configMaps[1].metadata.name, budget: current.budget };
+    if (stackStatus.conditions?.find((c) => c.type === CONDITION_READY)?.status !== 'True') {
+      const message = `Rules written; waiting for ObservabilityStack "${stackName}" to be Ready.`;
+      return progressing(fields, Reasons.StackNotReady, message, 30_000);
     }
-    const conds: ConditionInput[] = [
-      stackReady
-        ? {
-            type: CONDITION_READY,
-            status: 'True',
-            reason: Reasons.RulesGenerated,
-            message: `${countRules(rules)} rules loaded by ${slo.spec.stackRef.name}.${promRuleNote}`,
-          }
-        : {
-            type: CONDITION_READY,
-            status: 'False',
-            reason: Reasons.StackNotReady,
-            message: `Rules written; waiting for ObservabilityStack "${slo.spec.stackRef.name}" to be Ready.`,
-          },
-      stackReady
-        ? { type: CONDITION_PROGRESSING, status: 'False', reason: Reasons.ReconcileSucceeded, message: 'Up to date.' }
-        : {
-            type: CONDITION_PROGRESSING,
-            status: 'True',
-            reason: Reasons.StackNotReady,
-            message: 'Waiting for the stack.',
-          },
-      { type: CONDITION_DEGRADED, status: 'False', reason: Reasons.AsExpected, message: 'No problems.' },
-      ...(budgetCond ? [budgetCond] : []),
-    ];
-    await finish(
-      { ruleCount: countRules(rules), dashboard: desired[1].metadata.name, ...(budget ? { budget } : {}) },
-      conds,
+    const note =
+      slo.spec.prometheusRule && !served
+        ? ' The PrometheusRule CRD is not installed, so only the ConfigMap was written.'
+        : '';
+    const url = this.d.prometheusUrl ?? stackStatus.endpoints?.prometheus;
+    const budget = url ? await this.budget(url, namespace, name, current.budget) : { budget: current.budget };
+    return ready(
+      { ...fields, budget: budget.budget },
+      Reasons.RulesGenerated,
+      `${fields.ruleCount} rules loaded by ${stackName}.${note}`,
+      {
+        requeueAfterMs: this.d.budgetIntervalMs,
+        extra: budget.condition ? [budget.condition] : [],
+      },
     );
-    return { requeueAfterMs: stackReady ? this.d.budgetIntervalMs : 30_000 };
   }
 
-  private async ownsPrometheusRule(namespace: string, name: string, uid: string): Promise<boolean> {
+  /** The live budget from the stack's Prometheus; on failure the last values, saying since when. */
+  private async budget(
+    url: string,
+    namespace: string,
+    name: string,
+    last: SLOStatus['budget'],
+  ): Promise<{ budget: SLOStatus['budget']; condition?: ConditionInput }> {
     try {
-      if (!(await this.d.kube.serves(PROMETHEUS_RULE.apiVersion, PROMETHEUS_RULE.kind))) return false;
-      const pr = await this.d.kube.get({ ...PROMETHEUS_RULE, namespace, name: `vigil-slo-${name}` });
-      return !!pr?.metadata.ownerReferences?.some((r) => r.uid === uid);
+      const known = this.unreachable.get(url);
+      if (known && known.until > this.d.now().getTime()) throw new Error(known.message);
+      const b = await readBudget(this.d.fetch, url, namespace, name).catch((err: Error) => {
+        this.unreachable.set(url, {
+          until: this.d.now().getTime() + this.d.budgetIntervalMs / 2,
+          message: err.message,
+        });
+        throw err;
+      });
+      if (!b) {
+        const message = `${url} has no budget series for this SLO yet (rules loading, or no traffic).`;
+        return { budget: last, condition: { type: CONDITION_BUDGET, status: 'False', reason: 'NoData', message } };
+      }
+      const rounded = budgetStatus(b);
+      const same = last?.remainingPercent === rounded.remainingPercent && last?.burnRate === rounded.burnRate;
+      return {
+        budget: same ? last : { ...rounded, observedAt: this.d.now().toISOString() },
+        condition: { type: CONDITION_BUDGET, status: 'True', reason: 'BudgetRead', message: `Read from ${url}.` },
+      };
     } catch (err) {
-      if (err instanceof KubeError && err.notFound) return false;
-      throw err;
+      const message = `${url} did not answer (${(err as Error).message}); budget values are from ${last?.observedAt ?? 'never'}.`;
+      return {
+        budget: last,
+        condition: { type: CONDITION_BUDGET, status: 'False', reason: 'PrometheusUnavailable', message },
+      };
     }
   }
 }

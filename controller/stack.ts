@@ -1,17 +1,12 @@
-// Reconciles one ObservabilityStack: validate → render → apply what drifted → prune → observe →
-// write status once. Level-based: it re-reads the object from the cache and acts on what it finds.
-// A spec error a user can fix becomes Degraded with the field path and an Event; the children
-// already running are left as they are. Transient API errors are thrown, and the queue retries.
+// Reconciles one ObservabilityStack: validate → Secrets → render → apply what drifted and prune →
+// observe the workloads → an Outcome, which outcome.ts turns into status (once) and the queue's
+// next step. Level-based: it re-reads the object from the cache and acts on what it finds. A spec a
+// person must fix leaves the children already running as they are.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ComponentStatus, ObservabilityStack, ObservabilityStackStatus } from '../api/types.js';
+import type { ComponentStatus, ObservabilityStack } from '../api/types.js';
 import { type Problem, validateResource } from '../api/validate.js';
 import {
-  API_GROUP_VERSION,
-  CONDITION_DEGRADED,
-  CONDITION_PROGRESSING,
-  CONDITION_READY,
-  KIND_STACK,
   LABEL_COMPONENT,
   LABEL_MANAGED_BY,
   LABEL_STACK,
@@ -21,15 +16,18 @@ import {
 } from '../conventions/index.js';
 import { stackContext } from '../desired/stack/context.js';
 import { grafanaAdminSecretName } from '../desired/stack/grafana.js';
-import { renderStack, stackEndpoints, workloadsByComponent } from '../desired/stack/index.js';
-import { type KubeApi, KubeError, type KubeObject, type ObjectRef } from '../kube/types.js';
+import { type RenderResult, renderStack, stackEndpoints, workloadsByComponent } from '../desired/stack/index.js';
+import type { KubeApi, KubeObject } from '../kube/types.js';
+import { applyChildren, childKey, controlledBy, type Owner, owned, ownerOf } from './apply.js';
 import { MANAGED_KINDS, managedKind } from './kinds.js';
-import { outcome } from './outcome.js';
+import { type Outcome, problem, progressing, ReconcileBug, ready, reconcileObject, rendering } from './outcome.js';
 import type { HandlerResult } from './queue.js';
-import { isSubset } from './status.js';
+
+/** The API-server calls a stack reconcile makes. */
+export type StackKube = Pick<KubeApi, 'get' | 'list' | 'apply' | 'delete' | 'patchStatus' | 'event'>;
 
 export interface StackReconcilerDeps {
-  kube: KubeApi;
+  kube: StackKube;
   /** The latest ObservabilityStack from the informer cache. */
   getStack(namespace: string, name: string): KubeObject | undefined;
   log: Logger;
@@ -38,6 +36,8 @@ export interface StackReconcilerDeps {
   onWrite?(verb: 'apply' | 'delete', kind: string): void;
   /** How often a stack that is not Ready yet is looked at again without an event. */
   notReadyRecheckMs?: number;
+  /** renderStack; a test passes its own. */
+  render?: (stack: ObservabilityStack) => RenderResult;
 }
 
 interface SecretNeed {
@@ -100,209 +100,112 @@ export function workloadReady(o: KubeObject | undefined): { ready: boolean; repl
   return { ready: seen && have >= want && (st.updatedReplicas ?? 0) >= want, replicas: `${have}/${want}` };
 }
 
-const APPLY_CONCURRENCY = 8;
-
-/** Runs fn over items with at most `limit` in flight; rejects with the first error after all settle. */
-export async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let firstError: unknown;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      try {
-        await fn(item);
-      } catch (err) {
-        firstError ??= err;
-      }
+/** The referenced Secrets that are missing (or lack the key), blamed on their spec field. */
+async function missingSecrets(kube: Pick<KubeApi, 'get'>, stack: ObservabilityStack): Promise<Problem[]> {
+  const namespace = stack.metadata.namespace as string;
+  const missing: Problem[] = [];
+  for (const need of referencedSecrets(stack.spec)) {
+    const secret = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: need.name });
+    // biome-ignore lint/suspicious/noExplicitAny: only key names are read, never values
+    const keys = Object.keys({ ...((secret as any)?.data ?? {}), ...((secret as any)?.stringData ?? {}) });
+    if (!secret) missing.push({ path: need.path, message: `Secret "${need.name}" not found in ${namespace}` });
+    else if (need.key && !keys.includes(need.key)) {
+      missing.push({ path: need.path, message: `Secret "${need.name}" has no key "${need.key}"` });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (firstError !== undefined) throw firstError;
+  }
+  return missing;
 }
 
-const refOf = (o: KubeObject): ObjectRef => ({
-  apiVersion: o.apiVersion,
-  kind: o.kind,
-  namespace: o.metadata.namespace as string,
-  name: o.metadata.name,
-});
-const keyOf = (o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`;
+/** Each component's readiness, from the live state of its workloads. */
+function componentStatus(rendered: RenderResult['objects'], live: ReadonlyMap<string, KubeObject>) {
+  const components: Record<string, ComponentStatus> = {};
+  for (const [component, workloads] of Object.entries(workloadsByComponent(rendered))) {
+    const states = (workloads ?? []).map((w) => workloadReady(live.get(`${w.kind}/${w.name}`)));
+    const allReady = states.every((s) => s.ready);
+    components[component] = {
+      ready: allReady,
+      replicas: states.map((s) => s.replicas).join(', '),
+      ...(allReady ? {} : { message: 'waiting for replicas to become available' }),
+    };
+  }
+  return components;
+}
+
+/**
+ * desired/stack catches its own exceptions and returns them as one problem at `spec` with this
+ * prefix. That is a bug in Vigil, not the user's spec: it is reported as ReconcileError.
+ */
+const CAUGHT_RENDER_EXCEPTION = 'could not render: ';
 
 export class StackReconciler {
   constructor(private readonly d: StackReconcilerDeps) {}
 
-  async reconcile(namespace: string, name: string): Promise<HandlerResult | undefined> {
-    const raw = this.d.getStack(namespace, name);
-    // Gone: its children carry ownerReferences, and the garbage collector removes them.
-    if (!raw || raw.metadata.deletionTimestamp) return undefined;
-    const log = this.d.log.child({ kind: KIND_STACK, namespace, name });
-    const owner = { apiVersion: API_GROUP_VERSION, kind: KIND_STACK, name, uid: raw.metadata.uid as string };
-    const current = (raw.status ?? {}) as ObservabilityStackStatus;
+  reconcile(namespace: string, name: string): Promise<HandlerResult | undefined> {
+    return reconcileObject(this.d, PLURAL_STACK, this.d.getStack(namespace, name), (raw, log) => this.run(raw, log));
+  }
 
-    const out = outcome<ObservabilityStackStatus>(this.d.kube, PLURAL_STACK, raw, log, this.d.now);
-    const finish = out.finish;
-    // Keep the last known components and endpoints: nothing was touched.
-    const degrade = (reason: string, problems: Problem[]) =>
-      out.degrade(reason, problems, { components: current.components, endpoints: current.endpoints });
-
-    // 1. Validate with the CRD's own schema and rules (fills defaults for objects stored earlier).
+  private async run(raw: KubeObject, log: Logger): Promise<Outcome> {
+    const { namespace, name } = raw.metadata as { namespace: string; name: string };
+    // The CRD's own schema and rules (fills defaults for objects stored earlier).
     const valid = validateResource({ apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name }, spec: raw.spec });
-    if (!valid.ok) {
-      await degrade(Reasons.InvalidSpec, valid.problems);
-      return undefined;
-    }
+    if (!valid.ok) return problem(Reasons.InvalidSpec, valid.problems);
     const stack = valid.object as ObservabilityStack;
     stack.metadata = { ...raw.metadata, name, namespace };
 
-    // 2. Secrets: referenced ones must exist; the Grafana admin one is generated when not referenced.
-    const missing: Problem[] = [];
-    for (const need of referencedSecrets(stack.spec)) {
-      const secret = await this.d.kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: need.name });
-      // biome-ignore lint/suspicious/noExplicitAny: only key names are read, never values
-      const keys = Object.keys({ ...((secret as any)?.data ?? {}), ...((secret as any)?.stringData ?? {}) });
-      if (!secret) missing.push({ path: need.path, message: `Secret "${need.name}" not found in ${namespace}` });
-      else if (need.key && !keys.includes(need.key)) {
-        missing.push({ path: need.path, message: `Secret "${need.name}" has no key "${need.key}"` });
-      }
-    }
+    const missing = await missingSecrets(this.d.kube, stack);
+    // Secrets are not watched: look again soon so that the stack proceeds once they appear.
     if (missing.length) {
-      await degrade(Reasons.SecretMissing, missing);
-      // Secrets are not watched; look again soon so that the stack proceeds once they appear.
-      return { requeueAfterMs: 15_000 };
+      return problem(Reasons.SecretMissing, missing, {
+        waitingFor: 'Waiting for the Secrets.',
+        requeueAfterMs: 15_000,
+      });
     }
 
-    // 3. Render (pure). Problems the schema cannot catch are spec errors too.
-    const rendered = renderStack(stack);
-    if (rendered.problems.length) {
-      await degrade(Reasons.InvalidSpec, rendered.problems);
-      return undefined;
-    }
-    const desired: KubeObject[] = rendered.objects.map((o) => ({
-      ...o,
-      metadata: {
-        ...o.metadata,
-        namespace,
-        ownerReferences: [{ ...owner, controller: true, blockOwnerDeletion: true }],
-      },
-    }));
+    const rendered = rendering(() => (this.d.render ?? renderStack)(stack));
+    const caught = rendered.problems.find((p) => p.path === 'spec' && p.message.startsWith(CAUGHT_RENDER_EXCEPTION));
+    if (caught) throw new ReconcileBug(`Rendering failed: ${caught.message.slice(CAUGHT_RENDER_EXCEPTION.length)}`);
+    if (rendered.problems.length) return problem(Reasons.InvalidSpec, rendered.problems);
+
+    const owner = ownerOf(raw);
+    const desired = owned(rendered.objects, owner, namespace);
     if (stack.spec.grafana?.enabled && !stack.spec.grafana.adminSecretRef) {
       desired.push(await this.grafanaAdmin(stack, owner));
     }
-    for (const o of desired) {
-      if (!managedKind(o.apiVersion, o.kind))
-        throw new Error(`render produced an unmanaged kind ${o.apiVersion} ${o.kind}`);
-    }
+    const unmanaged = desired.find((o) => !managedKind(o.apiVersion, o.kind));
+    if (unmanaged)
+      throw new ReconcileBug(
+        `Rendering made a ${unmanaged.apiVersion} ${unmanaged.kind}, a kind Vigil does not manage`,
+      );
 
-    // 4. Apply what is missing or drifted; 5. prune what is no longer desired.
-    const live = await this.liveChildren(namespace, name, owner.uid);
-    const result = new Map<string, KubeObject>();
-    try {
-      // Children do not depend on each other at apply time: apply the drifted ones a few at a time.
-      await forEachLimit(desired, APPLY_CONCURRENCY, async (want) => {
-        const have = live.get(keyOf(want));
-        if (have && isSubset(want, have)) {
-          result.set(keyOf(want), have);
-          return;
-        }
-        const applied = await this.d.kube.apply(want);
-        this.d.onWrite?.('apply', want.kind);
-        log.info(
-          { childKind: want.kind, child: want.metadata.name },
-          have ? `Updated ${want.kind}` : `Applied ${want.kind}`,
-        );
-        result.set(keyOf(want), applied);
-      });
-      const wanted = new Set(desired.map(keyOf));
-      for (const [key, have] of live) {
-        if (wanted.has(key)) continue;
-        await this.d.kube.delete(refOf(have));
-        this.d.onWrite?.('delete', have.kind);
-        log.info({ childKind: have.kind, child: have.metadata.name }, `Pruned ${have.kind}`);
-      }
-    } catch (err) {
-      if (err instanceof KubeError && err.permanent) {
-        // The API server refused what we rendered: a bug or an admission policy. Say so, then retry slowly.
-        await degrade(Reasons.ApplyFailed, [{ path: 'spec', message: err.message }]);
-      } else {
-        await finish(current, [
-          {
-            type: CONDITION_READY,
-            status: 'False',
-            reason: Reasons.ApplyFailed,
-            message: String((err as Error).message),
-          },
-        ]).catch(() => undefined);
-      }
-      throw err;
-    }
-
-    // 6. Observe the workloads, 7. write status once.
-    const components: Record<string, ComponentStatus> = {};
-    for (const [component, workloads] of Object.entries(workloadsByComponent(rendered.objects))) {
-      const states = (workloads ?? []).map((w) => workloadReady(result.get(`${w.kind}/${w.name}`)));
-      const ready = states.every((s) => s.ready);
-      components[component] = {
-        ready,
-        replicas: states.map((s) => s.replicas).join(', '),
-        ...(ready ? {} : { message: 'waiting for replicas to become available' }),
-      };
-    }
-    const notReady = Object.entries(components)
-      .filter(([, c]) => !c.ready)
-      .map(([n]) => n)
+    const live = await applyChildren(this.d, desired, await this.liveChildren(namespace, name, owner.uid), log);
+    const components = componentStatus(rendered.objects, live);
+    const fields = { components, endpoints: stackEndpoints(stack) };
+    const waiting = Object.keys(components)
+      .filter((c) => !components[c].ready)
       .sort();
-    const ready = notReady.length === 0;
-    await finish({ components, endpoints: stackEndpoints(stack) }, [
-      ready
-        ? {
-            type: CONDITION_READY,
-            status: 'True',
-            reason: Reasons.AllComponentsReady,
-            message: 'All components are available.',
-          }
-        : {
-            type: CONDITION_READY,
-            status: 'False',
-            reason: Reasons.ComponentsNotReady,
-            message: `Waiting for ${notReady.join(', ')}.`,
-          },
-      ready
-        ? { type: CONDITION_PROGRESSING, status: 'False', reason: Reasons.ReconcileSucceeded, message: 'Up to date.' }
-        : {
-            type: CONDITION_PROGRESSING,
-            status: 'True',
-            reason: Reasons.Reconciling,
-            message: `Waiting for ${notReady.join(', ')}.`,
-          },
-      { type: CONDITION_DEGRADED, status: 'False', reason: Reasons.AsExpected, message: 'No problems.' },
-    ]);
-    return ready ? undefined : { requeueAfterMs: this.d.notReadyRecheckMs ?? 30_000 };
+    if (waiting.length) {
+      const message = `Waiting for ${waiting.join(', ')}.`;
+      return progressing(fields, Reasons.ComponentsNotReady, message, this.d.notReadyRecheckMs ?? 30_000);
+    }
+    return ready(fields, Reasons.AllComponentsReady, 'All components are available.');
   }
 
-  /** Children of this stack that we own, by kind/name, from every managed kind. */
+  /** Children of this stack that it controls, by kind/name, from every managed kind. */
   private async liveChildren(namespace: string, stack: string, uid: string): Promise<Map<string, KubeObject>> {
-    const out = new Map<string, KubeObject>();
     const selector = `${LABEL_STACK}=${stack},${LABEL_MANAGED_BY}=${MANAGED_BY}`;
     const lists = await Promise.all(
       MANAGED_KINDS.map((k) => this.d.kube.list(k.apiVersion, k.kind, namespace, selector)),
     );
-    for (const o of lists.flat()) {
-      // Only what this very stack owns: never prune an object someone else labelled alike.
-      if (!o.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller)) continue;
-      // SLO rule ConfigMaps and dashboards carry the stack label too, but their owner is the SLO.
-      out.set(keyOf(o), o);
-    }
-    return out;
+    // SLO rule ConfigMaps and dashboards carry the stack label too, but the SLO controls them.
+    return new Map(
+      lists
+        .flat()
+        .filter((o) => controlledBy(o, uid))
+        .map((o) => [childKey(o), o]),
+    );
   }
 
-  private async grafanaAdmin(
-    stack: ObservabilityStack,
-    owner: { apiVersion: string; kind: string; name: string; uid: string },
-  ) {
+  private async grafanaAdmin(stack: ObservabilityStack, owner: Owner): Promise<KubeObject> {
     const namespace = stack.metadata.namespace as string;
     const name = grafanaAdminSecretName(stackContext(stack));
     const existing = await this.d.kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
@@ -326,6 +229,6 @@ export class StackReconciler {
         ownerReferences: [{ ...owner, controller: true, blockOwnerDeletion: true }],
       },
       data: { 'admin-user': Buffer.from('admin').toString('base64'), 'admin-password': password },
-    } as KubeObject;
+    };
   }
 }

@@ -60,6 +60,8 @@ export const Reasons = {
   StackNotReady: 'StackNotReady',
   RulesGenerated: 'RulesGenerated',
   AsExpected: 'AsExpected',
+  /** Vigil's own code failed (render threw, or made a kind it does not manage): a bug to report, not a spec to fix. */
+  ReconcileError: 'ReconcileError',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Fetch } from '../controller/budget.js';
 import { childWatchTargets } from '../controller/kinds.js';
-import { WorkQueue } from '../controller/queue.js';
+import { TerminalError, WorkQueue } from '../controller/queue.js';
 import { SLOReconciler } from '../controller/slo.js';
 import { StackReconciler } from '../controller/stack.js';
 import {
@@ -126,7 +126,9 @@ export function buildOperator(deps: OperatorDeps): Operator {
       const [kind, ns, name] = key.split('/');
       const end = metrics.reconcileDuration.startTimer({ kind });
       try {
-        const r = await handlers[kind](ns, name);
+        const handle = handlers[kind];
+        if (!handle) throw new TerminalError(new Error(`no reconciler for kind ${kind}`));
+        const r = await handle(ns, name);
         end({ result: 'success' });
         metrics.reconciles.inc({ kind, result: 'success' });
         return r;
@@ -134,7 +136,8 @@ export function buildOperator(deps: OperatorDeps): Operator {
         end({ result: 'error' });
         metrics.reconciles.inc({ kind, result: 'error' });
         // Only the code and reason: an API error's body can carry object data.
-        log.warn({ kind, namespace: ns, name, err: (err as Error).message }, `Failed to reconcile ${kind}; will retry`);
+        const next = err instanceof TerminalError ? 'not retrying until it changes' : 'will retry';
+        log.warn({ kind, namespace: ns, name, err: (err as Error).message }, `Failed to reconcile ${kind}; ${next}`);
         throw err;
       } finally {
         metrics.queueDepth.set(queue.depth);

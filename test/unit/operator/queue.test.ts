@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { WorkQueue } from '../../../controller/queue.js';
+import { TerminalError, WorkQueue } from '../../../controller/queue.js';
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
@@ -98,6 +98,30 @@ describe('WorkQueue', () => {
     q.add('a');
     await tick(80);
     expect(outcomes).toEqual(['error', 'error', 'success']);
+    await q.shutdown();
+  });
+
+  it('does not retry a terminal error, forgets its backoff, and handles the key again when it is added', async () => {
+    let calls = 0;
+    const outcomes: string[] = [];
+    const q = new WorkQueue({
+      workers: 1,
+      baseDelayMs: 5,
+      handler: async () => {
+        calls++;
+        if (calls === 1) throw new Error('transient');
+        throw new TerminalError(new Error('HTTP 422'));
+      },
+      onResult: (_k, o) => outcomes.push(o),
+    });
+    q.start();
+    q.add('a');
+    await tick(80);
+    expect(outcomes).toEqual(['error', 'terminal']);
+    expect(q.backoffFor('a')).toBeLessThanOrEqual(5); // the failure count was reset
+    q.add('a'); // a later event
+    await tick(20);
+    expect(outcomes).toEqual(['error', 'terminal', 'terminal']);
     await q.shutdown();
   });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ObservabilityStack } from '../../../api/types.js';
 import { validateResource } from '../../../api/validate.js';
-import { forEachLimit, referencedSecrets, workloadReady } from '../../../controller/stack.js';
+import { forEachLimit } from '../../../controller/apply.js';
+import { referencedSecrets, workloadReady } from '../../../controller/stack.js';
 import type { KubeObject } from '../../../kube/types.js';
 import { aStack } from '../../support/builders.js';
 
