@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
+import type { Flags, FlagValues } from '../lib/args.js';
 
 export interface LoadedDoc {
   file: string;
@@ -38,18 +39,13 @@ export function loadDocs(file: string): LoadedDoc[] {
   }
 }
 
-/** Parses -f/--file options (repeatable, and bare arguments after them). */
-export function fileArgs(args: string[]): { files: string[]; rest: string[] } {
-  const files: string[] = [];
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '-f' || a === '--file' || a === '--filename') {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`${a} needs a file name`);
-      files.push(v);
-    } else if (a.startsWith('--file=') || a.startsWith('--filename=')) files.push(a.slice(a.indexOf('=') + 1));
-    else rest.push(a);
-  }
-  return { files, rest };
+/** -f/--file and --filename (kubectl's spelling), each repeatable. */
+export const FILE_FLAGS = {
+  file: { type: 'string', short: 'f', multiple: true },
+  filename: { type: 'string', multiple: true, aliasOf: 'file' },
+} as const satisfies Flags;
+
+/** The files named by -f/--file/--filename, in the order given, then the bare arguments. */
+export function filesOf(values: FlagValues<typeof FILE_FLAGS>, positionals: readonly string[] = []): string[] {
+  return [...(values.file ?? []), ...positionals];
 }

@@ -1,6 +1,8 @@
 // The `vigil` command: one binary, several entry points. Only this module and main files read argv.
+import { parseArgs } from 'node:util';
 import yaml from 'js-yaml';
 import { allCrds } from '../api/crd.js';
+import { parseFlags } from '../lib/args.js';
 import { type Output, runValidate } from './validate.js';
 
 const USAGE = `usage: vigil <command> [options]
@@ -19,6 +21,8 @@ const stdio: Output = {
   err: (l) => process.stderr.write(`${l}\n`),
 };
 
+const HELP = { help: { type: 'boolean', short: 'h' } } as const;
+
 type Command = (args: string[], io: Output) => number | Promise<number>;
 
 const commands: Record<string, Command> = {
@@ -27,7 +31,12 @@ const commands: Record<string, Command> = {
   render: (args, io) => import('./render.js').then((m) => m.runRender(args, io)),
   correlator: (args, io) => import('../correlator/main.js').then((m) => m.runCorrelator(args, io)),
   slo: (args, io) => import('./slo.js').then((m) => m.runSlo(args, io)),
-  crds: (_args, io) => {
+  crds: (args, io) => {
+    const { errors } = parseFlags(args, {});
+    if (errors.length) {
+      io.err(`${errors.join('\n')}\nusage: vigil crds`);
+      return 2;
+    }
     io.out(
       allCrds()
         .map((c) => yaml.dump(c, { noRefs: true, lineWidth: -1 }))
@@ -38,15 +47,29 @@ const commands: Record<string, Command> = {
 };
 
 export async function main(argv: string[], io: Output = stdio): Promise<number> {
-  const [name, ...args] = argv;
-  if (!name || name === '-h' || name === '--help' || name === 'help') {
+  // Only the first argument is the command's; everything after it is the command's own flags.
+  const [first] = parseArgs({ args: argv.slice(0, 1), strict: false, tokens: true, options: HELP }).tokens;
+  if (!first || first.kind === 'option-terminator') {
     io.out(USAGE);
-    return name ? 0 : 2;
+    return 2;
   }
-  const cmd = commands[name];
+  if (first.kind === 'option') {
+    if (first.name === 'help') {
+      io.out(USAGE);
+      return 0;
+    }
+    io.err(`unknown flag ${first.rawName}: give a command first\n\n${USAGE}`);
+    return 2;
+  }
+  const name = first.value;
+  if (name === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!cmd) {
     io.err(`unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
-  return cmd(args, io);
+  return cmd(argv.slice(1), io);
 }

@@ -4,45 +4,47 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import type { ObservabilityStack } from '../api/types.js';
-import { validateResource } from '../api/validate.js';
 import { KIND_STACK } from '../conventions/index.js';
-import { type KubeObject, renderStack } from '../desired/stack/index.js';
-import { expandPaths, fileArgs, loadDocs } from './files.js';
+import { checkResource } from '../desired/check.js';
+import type { KubeObject } from '../desired/stack/index.js';
+import { parseFlags } from '../lib/args.js';
+import { expandPaths, FILE_FLAGS, filesOf, loadDocs } from './files.js';
 import type { Output } from './validate.js';
 
 const USAGE = 'usage: vigil render -f FILE [-f FILE...] [-o DIR] [-n NAMESPACE]';
 
 export const toYaml = (o: KubeObject) => yaml.dump(o, { noRefs: true, lineWidth: -1 });
 
-function option(rest: string[], flags: string[]): { value?: string; rest: string[] } {
-  const out: string[] = [];
-  let value: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    if (flags.includes(rest[i])) value = rest[++i];
-    else out.push(rest[i]);
-  }
-  return { value, rest: out };
-}
+const FLAGS = {
+  ...FILE_FLAGS,
+  'output-dir': { type: 'string', short: 'o' },
+  namespace: { type: 'string', short: 'n' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** Prints multi-document YAML, or writes DIR/<stack>/<kind>-<name>.yaml per object with -o. */
 export function runRender(args: string[], io: Output): number {
-  let files: string[];
-  let rest: string[];
+  const { values, errors } = parseFlags(args, FLAGS);
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const files = filesOf(values);
+  if (errors.length || files.length === 0) {
+    io.err([...errors, USAGE].join('\n'));
+    return 2;
+  }
+  const outDir = values['output-dir'];
+  let paths: string[];
   try {
-    ({ files, rest } = fileArgs(args));
+    paths = expandPaths(files);
   } catch (err) {
     io.err(`${(err as Error).message}\n${USAGE}`);
     return 2;
   }
-  const out = option(rest, ['-o', '--output-dir']);
-  const ns = option(out.rest, ['-n', '--namespace']);
-  if (files.length === 0 || ns.rest.length > 0) {
-    io.err(USAGE);
-    return 2;
-  }
   let problems = 0;
   const docs: string[] = [];
-  for (const file of expandPaths(files)) {
+  for (const file of paths) {
     let loaded: ReturnType<typeof loadDocs>;
     try {
       loaded = loadDocs(file);
@@ -54,20 +56,17 @@ export function runRender(args: string[], io: Output): number {
     for (const d of loaded) {
       const where = loaded.length > 1 ? `${file}[${d.index}]` : file;
       if ((d.doc as { kind?: unknown })?.kind !== KIND_STACK) continue;
-      const v = validateResource(d.doc);
-      const r = v.ok
-        ? renderStack(withNamespace(v.object as ObservabilityStack, ns.value))
-        : { objects: [], problems: v.problems };
-      for (const p of r.problems) io.err(`${where}: ${p.path}: ${p.message}`);
-      problems += r.problems.length;
-      if (r.problems.length) continue;
-      if (out.value) {
-        const dir = join(out.value, (v.ok && v.object.metadata.name) || 'stack');
+      const c = checkResource(withNamespace(d.doc as ObservabilityStack, values.namespace));
+      for (const p of c.problems) io.err(`${where}: ${p.path}: ${p.message}`);
+      problems += c.problems.length;
+      if (!c.ok || c.kind !== KIND_STACK) continue;
+      const objects = c.objects;
+      if (outDir) {
+        const dir = join(outDir, c.stack.metadata.name || 'stack');
         mkdirSync(dir, { recursive: true });
-        for (const o of r.objects)
-          writeFileSync(join(dir, `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`), toYaml(o));
-        io.err(`${where}: wrote ${r.objects.length} objects to ${dir}`);
-      } else docs.push(...r.objects.map(toYaml));
+        for (const o of objects) writeFileSync(join(dir, `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`), toYaml(o));
+        io.err(`${where}: wrote ${objects.length} objects to ${dir}`);
+      } else docs.push(...objects.map(toYaml));
     }
   }
   if (docs.length) io.out(docs.join('---\n'));
@@ -75,6 +74,6 @@ export function runRender(args: string[], io: Output): number {
 }
 
 function withNamespace(stack: ObservabilityStack, namespace: string | undefined): ObservabilityStack {
-  if (!namespace || stack.metadata.namespace) return stack;
+  if (!namespace || !stack.metadata || stack.metadata.namespace) return stack;
   return { ...stack, metadata: { ...stack.metadata, namespace } };
 }

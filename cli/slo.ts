@@ -1,28 +1,37 @@
 // `vigil slo rules|dashboard -f FILE...`: what the operator would load into Prometheus and Grafana,
 // printed offline. Bad input prints `file: field.path: message` and exits 1.
-import type { SLO } from '../api/types.js';
-import { validateResource } from '../api/validate.js';
 import { KIND_SLO } from '../conventions/index.js';
+import { type Checked, checkResource } from '../desired/check.js';
 import { dashboardJson, ruleFileYaml } from '../desired/slo/configmaps.js';
 import { sloDashboard } from '../desired/slo/dashboard.js';
-import { type RuleFile, sloRules } from '../desired/slo/rules.js';
-import { sloProblems } from '../desired/slo/validate.js';
-import { expandPaths, fileArgs, loadDocs } from './files.js';
+import type { RuleFile } from '../desired/slo/rules.js';
+import { parseFlags } from '../lib/args.js';
+import { expandPaths, FILE_FLAGS, filesOf, loadDocs } from './files.js';
 import type { Output } from './validate.js';
 
 const USAGE = `usage: vigil slo rules -f FILE...       print the Prometheus rule file for the SLOs in FILE
        vigil slo dashboard -f FILE...   print the Grafana dashboard JSON (an array for several SLOs)`;
 
+const FLAGS = { ...FILE_FLAGS, help: { type: 'boolean', short: 'h' } } as const;
+
 export function runSlo(args: string[], io: Output): number {
   const [sub, ...rest] = args;
+  if (sub === '-h' || sub === '--help') {
+    io.out(USAGE);
+    return 0;
+  }
   if (sub !== 'rules' && sub !== 'dashboard') {
-    io.err(USAGE);
+    io.err(sub === undefined ? USAGE : `unknown subcommand "${sub}"\n${USAGE}`);
     return 2;
   }
-  let files: string[];
+  const { values, positionals, errors } = parseFlags(rest, FLAGS, { positionals: true });
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  let files = filesOf(values, positionals);
   try {
-    const parsed = fileArgs(rest);
-    files = [...parsed.files, ...parsed.rest.filter((a) => !a.startsWith('-'))];
+    if (errors.length) throw new Error(errors.join('\n'));
     if (files.length === 0) throw new Error('no file given');
     files = expandPaths(files);
   } catch (err) {
@@ -30,7 +39,7 @@ export function runSlo(args: string[], io: Output): number {
     return 2;
   }
 
-  const slos: SLO[] = [];
+  const found: Extract<Checked, { kind: typeof KIND_SLO }>[] = [];
   let problems = 0;
   for (const file of files) {
     let docs: ReturnType<typeof loadDocs>;
@@ -45,27 +54,26 @@ export function runSlo(args: string[], io: Output): number {
       // Stacks and other kinds in the same files are not SLOs; `vigil validate` is for them.
       if ((d.doc as { kind?: unknown } | null)?.kind !== KIND_SLO) continue;
       const where = docs.length > 1 ? `${file}[${d.index}]` : file;
-      const r = validateResource(d.doc);
-      const found = r.ok ? sloProblems(r.object as SLO) : r.problems;
-      for (const p of found) io.out(`${where}: ${p.path}: ${p.message}`);
-      problems += found.length;
-      if (r.ok && found.length === 0) slos.push(r.object as SLO);
+      const r = checkResource(d.doc);
+      for (const p of r.problems) io.out(`${where}: ${p.path}: ${p.message}`);
+      problems += r.problems.length;
+      if (r.ok && r.kind === KIND_SLO) found.push(r);
     }
   }
   if (problems > 0) {
     io.err(`${problems} problem(s); nothing generated`);
     return 1;
   }
-  if (slos.length === 0) {
+  if (found.length === 0) {
     io.err(`no SLO in ${files.join(', ')}`);
     return 1;
   }
 
   if (sub === 'rules') {
-    const file: RuleFile = { groups: slos.flatMap((s) => sloRules(s).groups) };
+    const file: RuleFile = { groups: found.flatMap((s) => s.rules.groups) };
     io.out(ruleFileYaml(file).trimEnd());
   } else {
-    const boards = slos.map((s) => sloDashboard(s));
+    const boards = found.map((s) => sloDashboard(s.slo));
     io.out(dashboardJson(boards.length === 1 ? boards[0] : boards).trimEnd());
   }
   return 0;

@@ -1,6 +1,7 @@
 // The operator's configuration from env and flags, validated once at start with messages that name
 // the variable or flag. Pure: main.ts passes process.env and argv in.
 import { hostname } from 'node:os';
+import { type Flags, parseFlags } from '../lib/args.js';
 import type { OperatorConfig } from './operator.js';
 
 export interface RunConfig {
@@ -9,36 +10,29 @@ export interface RunConfig {
   operator: OperatorConfig;
 }
 
+/** Each flag and the variable it overrides. */
 const FLAGS: Record<string, string> = {
-  '--kubeconfig': 'KUBECONFIG',
-  '--namespaces': 'VIGIL_NAMESPACES',
-  '--workers': 'VIGIL_WORKERS',
-  '--metrics-port': 'VIGIL_METRICS_PORT',
-  '--leader-elect': 'VIGIL_LEADER_ELECT',
-  '--leader-election-namespace': 'POD_NAMESPACE',
-  '--identity': 'POD_NAME',
-  '--resync-seconds': 'VIGIL_RESYNC_SECONDS',
-  '--watch-timeout-seconds': 'VIGIL_WATCH_TIMEOUT_SECONDS',
-  '--log-level': 'LOG_LEVEL',
-  '--prometheus-url': 'VIGIL_PROMETHEUS_URL',
-  '--budget-interval-seconds': 'VIGIL_BUDGET_INTERVAL_SECONDS',
+  kubeconfig: 'KUBECONFIG',
+  namespaces: 'VIGIL_NAMESPACES',
+  workers: 'VIGIL_WORKERS',
+  'metrics-port': 'VIGIL_METRICS_PORT',
+  'leader-elect': 'VIGIL_LEADER_ELECT',
+  'leader-election-namespace': 'POD_NAMESPACE',
+  identity: 'POD_NAME',
+  'resync-seconds': 'VIGIL_RESYNC_SECONDS',
+  'watch-timeout-seconds': 'VIGIL_WATCH_TIMEOUT_SECONDS',
+  'log-level': 'LOG_LEVEL',
+  'prometheus-url': 'VIGIL_PROMETHEUS_URL',
+  'budget-interval-seconds': 'VIGIL_BUDGET_INTERVAL_SECONDS',
 };
-export const OPERATOR_FLAGS = Object.keys(FLAGS);
+export const OPERATOR_FLAGS = Object.keys(FLAGS).map((f) => `--${f}`);
+const FLAG_SPECS: Flags = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' }]));
 
 export function loadConfig(env: Record<string, string | undefined>, argv: string[]): RunConfig {
   const v: Record<string, string | undefined> = { ...env };
-  const errors: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const key = FLAGS[flag];
-    if (!key) {
-      errors.push(`unknown flag ${flag} (known: ${OPERATOR_FLAGS.join(', ')})`);
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) errors.push(`${flag} needs a value`);
-    else v[key] = value;
-  }
+  const flags = parseFlags(argv, FLAG_SPECS);
+  const errors: string[] = [...flags.errors];
+  for (const [flag, value] of Object.entries(flags.values)) v[FLAGS[flag]] = value as string;
   const int = (name: string, def: number, min: number, max: number): number => {
     const raw = v[name];
     if (raw === undefined || raw === '') return def;

@@ -119,9 +119,61 @@ describe('vigil validate', () => {
     expect(c.out[0]).toMatch(new RegExp(`^${file}: `));
   });
 
+  it('takes --file=, --filename and bare arguments as files, like -f', async () => {
+    const c = capture();
+    const file = join(INVALID_DIR, 'slo-objective-100.yaml');
+    expect(await main(['validate', `--file=${file}`, '--filename', file, file], c.io)).toBe(1);
+    expect(c.out).toEqual(Array(3).fill(`${file}: spec.objective: must be < 100`));
+  });
+
+  it('refuses an unknown flag by name with exit 2', async () => {
+    const c = capture();
+    expect(await main(['validate', '--strict', '-f', EXAMPLES_DIR], c.io)).toBe(2);
+    expect(c.err[0]).toMatch(/^unknown flag --strict \(known: -f\/--file, --filename, -h\/--help\)/);
+    expect(c.err[0]).toMatch(/usage: vigil validate/);
+  });
+
+  it('says which flag lacks its value', async () => {
+    const c = capture();
+    expect(await main(['validate', '-f'], c.io)).toBe(2);
+    expect(c.err[0]).toMatch(/^-f needs a value/);
+  });
+
+  it('exits 2 naming a file that does not exist', async () => {
+    const c = capture();
+    expect(await main(['validate', '-f', join(INVALID_DIR, 'no-such.yaml')], c.io)).toBe(2);
+    expect(c.err[0]).toContain('no-such.yaml');
+  });
+
   it('exits 2 with usage when no file is given', async () => {
     const c = capture();
     expect(await main(['validate'], c.io)).toBe(2);
     expect(c.err[0]).toMatch(/usage/);
+  });
+});
+
+describe('vigil', () => {
+  it('refuses a flag given before the command, and an unknown command, with usage and exit 2', async () => {
+    const flag = capture();
+    expect(await main(['--verbose', 'validate'], flag.io)).toBe(2);
+    expect(flag.err[0]).toMatch(/^unknown flag --verbose: give a command first/);
+    const cmd = capture();
+    expect(await main(['valdate'], cmd.io)).toBe(2);
+    expect(cmd.err[0]).toMatch(/^unknown command "valdate"/);
+  });
+
+  it('prints usage for -h, --help and help with exit 0, and without a command with exit 2', async () => {
+    for (const h of ['-h', '--help', 'help']) {
+      const c = capture();
+      expect(await main([h], c.io)).toBe(0);
+      expect(c.out[0]).toMatch(/^usage: vigil <command>/);
+    }
+    expect(await main([], capture().io)).toBe(2);
+  });
+
+  it('refuses flags that crds does not take', async () => {
+    const c = capture();
+    expect(await main(['crds', '--all'], c.io)).toBe(2);
+    expect(c.err[0]).toMatch(/^unknown flag --all/);
   });
 });

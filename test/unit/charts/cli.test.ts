@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -46,6 +46,26 @@ describe('vigil render', () => {
     expect(runRender(['-f', file], c.io)).toBe(1);
     expect(c.err).toEqual([expect.stringMatching(/bad\.yaml: spec\.metrics\.retention: must be at least 2h/)]);
     expect(c.out).toEqual([]);
+  });
+
+  it('takes --namespace= and --output-dir= as well as -n and -o', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-render-cli-'));
+    const c = capture();
+    expect(runRender([`--filename=${FIXTURES.traces}`, `--output-dir=${dir}`, '--namespace=obs'], c.io)).toBe(0);
+    const sts = yaml.load(readFileSync(join(dir, 'traces', 'statefulset-traces-tempo.yaml'), 'utf8'));
+    expect(sts).toMatchObject({ metadata: { namespace: 'obs' } });
+  });
+
+  it('refuses an unknown flag, a flag without its value and a bare argument, by name, with exit 2', () => {
+    const unknown = capture();
+    expect(runRender(['-f', FIXTURES.core, '--dry-run'], unknown.io)).toBe(2);
+    expect(unknown.err[0]).toMatch(/^unknown flag --dry-run \(known: .*-o\/--output-dir, -n\/--namespace/);
+    const missing = capture();
+    expect(runRender(['-f', FIXTURES.core, '-n'], missing.io)).toBe(2);
+    expect(missing.err[0]).toMatch(/^-n needs a value/);
+    const bare = capture();
+    expect(runRender(['-f', FIXTURES.core, 'extra.yaml'], bare.io)).toBe(2);
+    expect(bare.err[0]).toMatch(/^unexpected argument "extra.yaml"/);
   });
 
   it('prints usage and exits 2 without a file', () => {

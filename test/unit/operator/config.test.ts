@@ -31,6 +31,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('names a flag without its value, and lists the known flags for an unknown one', () => {
+    expect(() => loadConfig({}, ['--workers'])).toThrow(/--workers needs a value/);
+    expect(() => loadConfig({}, ['--worker', '3'])).toThrow(
+      /unknown flag --worker \(known: --kubeconfig, --namespaces, --workers, /,
+    );
+  });
+
+  it('takes the last of a repeated flag', () => {
+    expect(loadConfig({}, ['--workers', '2', '--workers=3']).operator.workers).toBe(3);
+  });
+
   it('rejects a Prometheus URL that is not http(s)', () => {
     expect(() => loadConfig({ VIGIL_PROMETHEUS_URL: 'prometheus:9090' }, [])).toThrow(
       /VIGIL_PROMETHEUS_URL must be an http\(s\) URL/,

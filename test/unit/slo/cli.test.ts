@@ -72,6 +72,15 @@ describe('vigil slo', () => {
     expect(r.err).toContain('usage: vigil slo rules -f FILE');
   });
 
+  it('refuses an unknown flag by name and an unknown subcommand with exit 2', async () => {
+    const flag = await run('slo', 'rules', '-f', example('slo-ratio'), '--format', 'json');
+    expect(flag.code).toBe(2);
+    expect(flag.err).toMatch(/^unknown flag --format/);
+    const sub = await run('slo', 'render', '-f', example('slo-ratio'));
+    expect(sub.code).toBe(2);
+    expect(sub.err).toMatch(/^unknown subcommand "render"/);
+  });
+
   it('exits 1 when the files hold no SLO', async () => {
     const r = await run('slo', 'rules', '-f', example('core'));
     expect(r.code).toBe(1);
