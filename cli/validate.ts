@@ -1,20 +1,39 @@
-import { validateResource } from '../api/validate.js';
+import { checkResource } from '../desired/check.js';
+import { parseFlags } from '../lib/args.js';
 import type { Output } from '../lib/output.js';
-import { expandPaths, fileArgs, loadDocs } from './files.js';
+import { expandPaths, FILE_FLAGS, filesOf, loadDocs } from './files.js';
 
 export type { Output } from '../lib/output.js';
 
-/** `vigil validate -f FILE...`: prints `file: field.path: message` per problem; 1 on any problem. */
+const USAGE = 'usage: vigil validate -f FILE [-f FILE...]   (files or directories of YAML)';
+const FLAGS = { ...FILE_FLAGS, help: { type: 'boolean', short: 'h' } } as const;
+
+/**
+ * `vigil validate -f FILE...`: what the operator checks (schema and rules, render problems, SLO
+ * queries, the names of the children), offline. Prints `file: field.path: message` per problem;
+ * exits 1 on any problem, 2 on bad usage.
+ */
 export function runValidate(args: string[], io: Output): number {
-  const { files, rest } = fileArgs(args);
-  files.push(...rest.filter((a) => !a.startsWith('-')));
-  if (files.length === 0) {
-    io.err('usage: vigil validate -f FILE [-f FILE...]   (files or directories of YAML)');
+  const { values, positionals, errors } = parseFlags(args, FLAGS, { positionals: true });
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const files = filesOf(values, positionals);
+  if (errors.length || files.length === 0) {
+    io.err([...errors, USAGE].join('\n'));
+    return 2;
+  }
+  let paths: string[];
+  try {
+    paths = expandPaths(files);
+  } catch (err) {
+    io.err(`${(err as Error).message}\n${USAGE}`);
     return 2;
   }
   let problems = 0;
   let checked = 0;
-  for (const file of expandPaths(files)) {
+  for (const file of paths) {
     let docs: ReturnType<typeof loadDocs>;
     try {
       docs = loadDocs(file);
@@ -26,7 +45,7 @@ export function runValidate(args: string[], io: Output): number {
     for (const d of docs) {
       checked++;
       const where = docs.length > 1 ? `${file}[${d.index}]` : file;
-      const r = validateResource(d.doc);
+      const r = checkResource(d.doc);
       for (const p of r.problems) io.out(`${where}: ${p.path}: ${p.message}`);
       problems += r.problems.length;
     }

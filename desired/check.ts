@@ -1,0 +1,171 @@
+// What the operator checks before it changes anything, as one pure function for the reconcilers and
+// `vigil validate`: the CRD's schema and rules (api/), then a stack's render problems or an SLO's
+// query checks, then every name and label value of what it becomes against Kubernetes' limits.
+import type { ObservabilityStack, SLO } from '../api/types.js';
+import { type Problem, validateResource } from '../api/validate.js';
+import { KIND_SLO, KIND_STACK } from '../conventions/index.js';
+import {
+  type ConfigMap,
+  type RuleFile,
+  sloDashboardConfigMap,
+  sloProblems,
+  sloRuleConfigMap,
+  sloRules,
+} from './slo/index.js';
+import { type KubeObject, renderStack } from './stack/index.js';
+
+export type Checked =
+  | { ok: true; kind: typeof KIND_STACK; stack: ObservabilityStack; objects: KubeObject[]; problems: [] }
+  | { ok: true; kind: typeof KIND_SLO; slo: SLO; rules: RuleFile; configMaps: ConfigMap[]; problems: [] }
+  /** A kind with nothing to render offline: the schema and rules are all there is. */
+  | { ok: true; kind: 'other'; object: unknown; problems: [] }
+  | { ok: false; problems: Problem[] };
+
+/**
+ * Checks one parsed document the way the operator does, stopping at the first stage with problems
+ * (as the operator does: a spec the schema refuses is not rendered). On success it hands back what
+ * the checks computed, defaults filled, so that the caller need not render twice.
+ */
+export function checkResource(doc: unknown): Checked {
+  const valid = validateResource(doc);
+  if (!valid.ok) return { ok: false, problems: valid.problems };
+  const object = valid.object as { kind: string };
+  if (object.kind === KIND_STACK) {
+    const stack = object as ObservabilityStack;
+    const rendered = renderStack(stack);
+    if (rendered.problems.length) return { ok: false, problems: rendered.problems };
+    const problems = childNameProblems(rendered.objects, [{ path: 'metadata.name', value: stack.metadata.name ?? '' }]);
+    if (problems.length) return { ok: false, problems };
+    return { ok: true, kind: KIND_STACK, stack, objects: rendered.objects, problems: [] };
+  }
+  if (object.kind === KIND_SLO) {
+    const slo = object as SLO;
+    const found = sloProblems(slo);
+    if (found.length) return { ok: false, problems: found };
+    const rules = sloRules(slo);
+    const configMaps = [sloRuleConfigMap(slo, rules), sloDashboardConfigMap(slo)];
+    const problems = childNameProblems(configMaps, [
+      { path: 'metadata.name', value: slo.metadata.name ?? '' },
+      { path: 'spec.stackRef.name', value: slo.spec.stackRef.name },
+    ]);
+    if (problems.length) return { ok: false, problems };
+    return { ok: true, kind: KIND_SLO, slo, rules, configMaps, problems: [] };
+  }
+  return { ok: true, kind: 'other', object, problems: [] };
+}
+
+// Kubernetes' name formats (k8s.io/apimachinery/pkg/util/validation).
+const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+const FORMATS = {
+  'DNS-1123 subdomain': { max: 253, re: new RegExp(`^${LABEL}(\\.${LABEL})*$`) },
+  'DNS-1123 label': { max: 63, re: new RegExp(`^${LABEL}$`) },
+  'DNS-1035 label': { max: 63, re: /^[a-z]([-a-z0-9]*[a-z0-9])?$/ },
+  'label value': { max: 63, re: /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/ },
+} as const;
+type Format = keyof typeof FORMATS;
+
+/**
+ * The hash the StatefulSet controller appends to a ControllerRevision's name: a uint32 in decimal
+ * digits, safe-encoded, so at most 10 characters. Its pods carry the revision's name as a label.
+ */
+const REVISION_HASH = 10;
+const REVISION_LABEL = 'controller-revision-hash';
+
+interface Name {
+  /** What it names, for the message: `the Service name "x"`. */
+  what: string;
+  value: string;
+  format: Format;
+}
+
+/** A child as far as names go: every kind the renderers produce has these. */
+interface Child {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: unknown;
+}
+
+/** Every name and label value a child puts in the cluster, including those its controllers derive from it. */
+export function childNames(o: Child): Name[] {
+  const ref = `${o.kind} "${o.metadata.name}"`;
+  const out: Name[] = [];
+  const format: Format = o.kind === 'Service' ? 'DNS-1035 label' : 'DNS-1123 subdomain';
+  out.push({ what: `the ${o.kind} name "${o.metadata.name}"`, value: o.metadata.name, format });
+  // biome-ignore lint/suspicious/noExplicitAny: reading a workload's spec loosely across kinds
+  const spec = (o.spec ?? {}) as any;
+  if (o.kind === 'StatefulSet') {
+    const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
+    const pod = `${o.metadata.name}-${Math.max(replicas - 1, 0)}`;
+    // The pod's name is its hostname, and a label (statefulset.kubernetes.io/pod-name) too.
+    out.push({ what: `the name "${pod}" of a pod of ${ref}`, value: pod, format: 'DNS-1123 label' });
+    out.push({
+      what: `the label ${REVISION_LABEL}="${o.metadata.name}-<hash>" on the pods of ${ref}`,
+      value: `${o.metadata.name}-${'0'.repeat(REVISION_HASH)}`,
+      format: 'label value',
+    });
+    for (const t of spec.volumeClaimTemplates ?? []) {
+      const claim = `${t.metadata?.name}-${pod}`;
+      out.push({ what: `the PersistentVolumeClaim name "${claim}"`, value: claim, format: 'DNS-1123 subdomain' });
+    }
+  }
+  const labels = (where: string, map: unknown) => {
+    if (!map || typeof map !== 'object' || Array.isArray(map)) return;
+    for (const [k, v] of Object.entries(map)) {
+      if (typeof v === 'string') out.push({ what: `the label ${k}="${v}" ${where}`, value: v, format: 'label value' });
+    }
+  };
+  if (o.kind === 'Service') labels(`in the selector of ${ref}`, spec.selector);
+  const walk = (node: unknown, inTemplate: boolean) => {
+    if (!node || typeof node !== 'object') return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'data' || k === 'stringData' || k === 'binaryData') continue;
+      if (k === 'labels' || k === 'matchLabels') labels(inTemplate ? `in the pod template of ${ref}` : `of ${ref}`, v);
+      else walk(v, inTemplate || k === 'template');
+    }
+  };
+  walk(o, false);
+  return out;
+}
+
+function nameProblem(n: Name): { excess: number; message: string } | undefined {
+  const f = FORMATS[n.format];
+  if (n.value.length > f.max) {
+    return {
+      excess: n.value.length - f.max,
+      message: `${n.what} would be ${n.value.length} characters, over Kubernetes' limit of ${f.max} for a ${n.format}`,
+    };
+  }
+  if (!f.re.test(n.value)) return { excess: 0, message: `${n.what} would not be a valid ${n.format}` };
+  return undefined;
+}
+
+interface Source {
+  /** The field to blame, e.g. metadata.name. */
+  path: string;
+  value: string;
+}
+
+/**
+ * The names and label values of children that Kubernetes would refuse, one problem per field they
+ * come from (the longest field value found in the bad name; the first source otherwise), naming the
+ * worst offender and how many more there are.
+ */
+export function childNameProblems(children: readonly Child[], sources: readonly Source[]): Problem[] {
+  const byPath = new Map<string, { excess: number; message: string }[]>();
+  const blame = (value: string) =>
+    [...sources].sort((a, b) => b.value.length - a.value.length).find((s) => s.value && value.includes(s.value)) ??
+    sources[0];
+  for (const child of children) {
+    for (const n of childNames(child)) {
+      const p = nameProblem(n);
+      if (!p) continue;
+      const path = blame(n.value).path;
+      byPath.set(path, [...(byPath.get(path) ?? []), p]);
+    }
+  }
+  return [...byPath].map(([path, found]) => {
+    const worst = found.reduce((a, b) => (b.excess > a.excess ? b : a));
+    const more = found.length > 1 ? ` (and ${found.length - 1} more)` : '';
+    return { path, message: `${worst.message}${more}` };
+  });
+}
