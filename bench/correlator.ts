@@ -10,7 +10,7 @@ import { loadConfig } from '../correlator/config.js';
 import { parseQuery } from '../correlator/query.js';
 import { buildCorrelator } from '../correlator/server.js';
 import { view } from '../correlator/store.js';
-import { freePort, metricSum, Peer, startLoki, startOtelcol } from '../test/unit/correlator/peers.js';
+import { freePort, metricSum, Peer, startOtelcol, startVictoriaLogs } from '../test/unit/correlator/peers.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? '8000');
 const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
@@ -221,16 +221,19 @@ async function sustained(pid: number, url: string) {
   };
 }
 
-/** The engine as its own process, correlation records exported to a real Loki, under 1M spans/min. */
+/**
+ * The engine as its own process, correlation records exported over Loki's push API (to
+ * VictoriaLogs: Loki is AGPL and never run here), under 1M spans/min.
+ */
 async function engineAtRate() {
-  const loki = await startLoki();
+  const loki = await startVictoriaLogs();
   const [port, grpc] = [await freePort(), await freePort()];
   const env = {
     ...process.env,
     HOST: '127.0.0.1',
     PORT: String(port),
     GRPC_PORT: String(grpc),
-    LOKI_URL: loki.url,
+    LOKI_URL: loki.lokiUrl,
     LOG_LEVEL: 'warn',
     MAX_CORRELATIONS: String(HELD),
   };

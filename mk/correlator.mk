@@ -3,7 +3,16 @@
 CORRELATOR_URL ?= http://127.0.0.1:$(or $(PORT),8080)
 CORRELATOR_CURL = curl -sS --fail-with-body $(if $(BASIC_AUTH_USER),-u "$(BASIC_AUTH_USER):$(BASIC_AUTH_PASSWORD)")
 
-.PHONY: correlator test-traffic correlations health metrics bench-correlator
+.PHONY: correlator test-traffic correlations health metrics bench-correlator ensure-victorialogs
+
+# The receiver of Loki's push API for the export tests and the benchmark: VictoriaLogs (Apache-2.0),
+# because Loki is AGPL and is never built or run here (docs/adr/0010). After the render validators,
+# so that the Go builds run one at a time.
+ensure-victorialogs: ensure-alertmanager
+	@hack/build-victorialogs.sh
+	@echo "[vigil] check: the correlator's Loki export pushes to a running VictoriaLogs (a stand-in for Loki's push API)"
+
+UNIT_TEST_PREREQS += ensure-victorialogs
 
 correlator: build
 	@node bin/vigil.js correlator
@@ -21,7 +30,7 @@ health:
 metrics:
 	@$(CORRELATOR_CURL) "$(CORRELATOR_URL)/metrics" | grep -v '^#'
 
-bench-correlator: deps
+bench-correlator: deps ensure-otelcol ensure-victorialogs
 	@node --expose-gc --import tsx bench/correlator.ts
 
 BENCH_TARGETS += bench-correlator

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { IMAGES, LOKI_VERSION, OTELCOL_VERSION, PROMETHEUS_VERSION } from '../../../desired/stack/images.js';
@@ -20,10 +20,28 @@ describe('pinned versions', () => {
     );
   });
 
-  it('validates Loki configs with the Loki version the image runs', () => {
+  it('deploys the pinned Loki image, and no tool build names an AGPL module (Loki, Tempo, Grafana, Mimir)', () => {
     expect(IMAGES.loki.endsWith(`:${LOKI_VERSION}`)).toBe(true);
-    expect(scriptVar('hack/build-loki.sh', 'LOKI_VERSION')).toBe(LOKI_VERSION);
-    expect(read('hack/tools/loki/go.mod')).toContain(`github.com/grafana/loki/v3 v${LOKI_VERSION}`);
+    const agpl = /github\.com\/grafana\/(loki|tempo|grafana|mimir)\b/;
+    const hack = join(REPO, 'hack');
+    const files = readdirSync(hack, { recursive: true, encoding: 'utf8' }).filter(
+      (f) => /(^|\/)(go\.mod|[^/]+\.sh)$/.test(f) && statSync(join(hack, f)).isFile(),
+    );
+    expect(files).toContain('tools/victorialogs/go.mod');
+    for (const f of files) expect(`${f}: ${agpl.test(read(join('hack', f)))}`).toBe(`${f}: false`);
+  });
+
+  it('builds VictoriaLogs and Alertmanager from the versions their go.mod files pin', () => {
+    const vl = scriptVar('hack/build-victorialogs.sh', 'VICTORIALOGS_VERSION');
+    expect(read('hack/tools/victorialogs/go.mod')).toContain(`github.com/VictoriaMetrics/VictoriaLogs v${vl}`);
+    const am = scriptVar('hack/build-alertmanager.sh', 'ALERTMANAGER_VERSION') ?? '';
+    expect(read('hack/tools/alertmanager/go.mod')).toContain(`github.com/prometheus/alertmanager v${am}`);
+    // amtool checks the config the image reads: it must not be older than the image.
+    const image = /:v(\d+)\.(\d+)\.(\d+)$/.exec(IMAGES.alertmanager)?.slice(1).map(Number) ?? [];
+    const tool = am.split('.').map(Number);
+    expect(image).toHaveLength(3);
+    const cmp = tool[0] - image[0] || tool[1] - image[1] || tool[2] - image[2];
+    expect(cmp).toBeGreaterThanOrEqual(0);
   });
 
   it('checks Prometheus configs with the promtool of the Prometheus version the image runs', () => {

@@ -1,10 +1,11 @@
 // Where the validator binaries live: built by hack/build-*.sh into the tool cache (make test runs
 // those first through UNIT_TEST_PREREQS).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { LOKI_VERSION, OTELCOL_VERSION, PROMETHEUS_VERSION } from '../../../desired/stack/images.js';
+import { OTELCOL_VERSION, PROMETHEUS_VERSION } from '../../../desired/stack/images.js';
+import { REPO } from './stacks.js';
 
 const cache = process.env.VIGIL_CACHE ?? join(homedir(), '.cache/vigil');
 const goVersion = execFileSync('go', ['env', 'GOVERSION'], { env: { ...process.env, GOTOOLCHAIN: 'local' } })
@@ -17,9 +18,19 @@ function tool(name: string, version: string, binary: string, target: string): st
   return path;
 }
 
+/** A version pinned by a build script (`NAME="x.y.z"`), so that the tests look where it builds. */
+function scriptVersion(script: string, name: string): string {
+  const v = new RegExp(`^${name}="([^"]+)"`, 'm').exec(readFileSync(join(REPO, script), 'utf8'))?.[1];
+  if (!v) throw new Error(`${script} sets no ${name}`);
+  return v;
+}
+
+export const ALERTMANAGER_VERSION = scriptVersion('hack/build-alertmanager.sh', 'ALERTMANAGER_VERSION');
+
 export const otelcol = () => tool('otelcol', OTELCOL_VERSION, 'otelcol', 'ensure-otelcol');
-export const loki = () => tool('loki', LOKI_VERSION, 'loki', 'ensure-loki');
 export const promtool = () => tool('promtool', PROMETHEUS_VERSION, 'promtool', 'ensure-promtool-modules');
+export const amtool = () => tool('alertmanager', ALERTMANAGER_VERSION, 'amtool', 'ensure-alertmanager');
+export const alertmanager = () => tool('alertmanager', ALERTMANAGER_VERSION, 'alertmanager', 'ensure-alertmanager');
 
 /** Runs a validator; returns its combined output, throwing it with the exit code on failure. */
 export function run(bin: string, args: string[], env: Record<string, string> = {}): string {

@@ -1,6 +1,6 @@
-// Real peers for the correlator's tests and benchmark: Loki, the OpenTelemetry Collector and
-// Prometheus, started as child processes on 127.0.0.1 with their files in a temporary folder,
-// and stopped by the caller (SIGTERM, then SIGKILL after a bound). The binaries come from the
+// Real peers for the correlator's tests and benchmark: VictoriaLogs (Loki's push API; Loki itself
+// is AGPL and never built or run here), the OpenTelemetry Collector and Prometheus, started as
+// child processes on 127.0.0.1 with their files in a temporary folder, and stopped by the caller (SIGTERM, then SIGKILL after a bound). The binaries come from the
 // tool cache that `make test` fills first (hack/build-*.sh); a missing one is an error that says
 // how to build it, never a skipped test.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -30,10 +30,11 @@ function requireBinary(path: string, how: string): string {
   return path;
 }
 
-export const LOKI_VERSION = '3.7.8';
+export const VICTORIALOGS_VERSION = '1.52.1';
 export const OTELCOL_VERSION = '0.161.0';
 
-export const lokiBinary = () => requireBinary(join(toolDir('loki', LOKI_VERSION), 'loki'), 'hack/build-loki.sh');
+export const victoriaLogsBinary = () =>
+  requireBinary(join(toolDir('victorialogs', VICTORIALOGS_VERSION), 'victoria-logs'), 'hack/build-victorialogs.sh');
 export const otelcolBinary = () =>
   requireBinary(join(toolDir('otelcol', OTELCOL_VERSION), 'otelcol'), 'hack/build-otelcol.sh');
 export const prometheusBinary = () => requireBinary('/usr/bin/prometheus', 'hack/ensure-promtool.sh');
@@ -128,10 +129,16 @@ export class Peer {
   }
 }
 
-export interface LokiPeer {
+export interface VictoriaLogsPeer {
+  /** Its HTTP root: /health, the LogsQL query API under /select/logsql/. */
   readonly url: string;
+  /**
+   * What LOKI_URL is set to: the correlator appends /loki/api/v1/push, and VictoriaLogs serves
+   * Loki's push API at /insert/loki/api/v1/push.
+   */
+  readonly lokiUrl: string;
   readonly peer: Peer;
-  /** Starts again on the same ports and folder (WAL and chunks survive). */
+  /** Starts again on the same port and folder (what it had stored survives). */
   restart(): Promise<void>;
   stop(): Promise<void>;
   /** Stops it and removes its folder. */
@@ -139,59 +146,35 @@ export interface LokiPeer {
 }
 
 /**
- * Single-binary Loki on the filesystem: schema v13 on TSDB with structured metadata, as
- * desired/stack/loki.ts renders it, plus short scheduler lookups so that it is ready in ~1 s (the
- * defaults make the query frontend wait 10-15 s for its first scheduler).
+ * VictoriaLogs (Apache-2.0), the stand-in for Loki's push API: Loki is AGPL and is never built or
+ * run here (docs/adr/0010-victorialogs-stands-in-for-loki-push.md). Single process on 127.0.0.1,
+ * storage in a temporary folder. -loki.disableMessageParsing keeps a JSON log line as the message,
+ * as Loki does (VictoriaLogs would otherwise split it into fields).
  */
-export async function startLoki(): Promise<LokiPeer> {
-  const bin = lokiBinary();
-  const dir = tempDir('loki');
-  const [http, grpc] = [await freePort(), await freePort()];
-  const data = join(dir.path, 'data');
-  const config = {
-    auth_enabled: false,
-    server: {
-      http_listen_address: '127.0.0.1',
-      http_listen_port: http,
-      grpc_listen_address: '127.0.0.1',
-      grpc_listen_port: grpc,
-      log_level: 'warn',
-    },
-    common: {
-      instance_addr: '127.0.0.1',
-      path_prefix: data,
-      replication_factor: 1,
-      ring: { kvstore: { store: 'inmemory' } },
-      storage: { filesystem: { chunks_directory: join(data, 'chunks'), rules_directory: join(data, 'rules') } },
-    },
-    schema_config: {
-      configs: [
-        {
-          from: '2024-01-01',
-          store: 'tsdb',
-          object_store: 'filesystem',
-          schema: 'v13',
-          index: { prefix: 'index_', period: '24h' },
-        },
-      ],
-    },
-    limits_config: { allow_structured_metadata: true },
-    ingester: { lifecycler: { min_ready_duration: '0s' } },
-    frontend: { scheduler_dns_lookup_period: '1s' },
-    frontend_worker: { dns_lookup_duration: '1s' },
-    pattern_ingester: { enabled: false },
-    analytics: { reporting_enabled: false },
-  };
-  writeFileSync(join(dir.path, 'loki.yaml'), yaml.dump(config));
-  const peer = new Peer('loki', bin, ['-config.file=loki.yaml'], dir.path);
-  const url = `http://127.0.0.1:${http}`;
+export async function startVictoriaLogs(): Promise<VictoriaLogsPeer> {
+  const bin = victoriaLogsBinary();
+  const dir = tempDir('victorialogs');
+  const port = await freePort();
+  const peer = new Peer(
+    'victoria-logs',
+    bin,
+    [
+      `-httpListenAddr=127.0.0.1:${port}`,
+      `-storageDataPath=${join(dir.path, 'data')}`,
+      '-loki.disableMessageParsing',
+      '-loggerLevel=WARN',
+    ],
+    dir.path,
+  );
+  const url = `http://127.0.0.1:${port}`;
   const up = async () => {
     peer.start();
-    await peer.waitReady(`${url}/ready`);
+    await peer.waitReady(`${url}/health`);
   };
   await up();
   return {
     url,
+    lokiUrl: `${url}/insert`,
     peer,
     restart: up,
     stop: () => peer.stop(),
@@ -202,41 +185,60 @@ export async function startLoki(): Promise<LokiPeer> {
   };
 }
 
-export interface LokiLine {
+/** One stored log line, with Loki's split: stream labels apart from structured metadata. */
+export interface LogLine {
+  /** The stream labels (VictoriaLogs' _stream). */
   readonly stream: Record<string, string>;
-  readonly ts: string;
+  readonly time: string;
   readonly line: string;
+  /** Every other field: what the push carried as structured metadata. */
   readonly metadata: Record<string, string>;
 }
 
+/** Parses VictoriaLogs' _stream field, `{env="prod",service="checkout"}`. */
+export function parseStream(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const m of text.matchAll(/([A-Za-z_][A-Za-z0-9_.]*)="((?:[^"\\]|\\.)*)"/g)) {
+    labels[m[1]] = JSON.parse(`"${m[2]}"`);
+  }
+  return labels;
+}
+
 /**
- * query_range with labels and structured metadata reported apart (categorize-labels), so that
- * `stream` holds only the indexed labels.
+ * A LogsQL query (/select/logsql/query, one JSON object per line) as Loki lines. `tenant` is
+ * VictoriaLogs' numeric AccountID (Loki's X-Scope-OrgID becomes it on push).
  */
-export async function lokiQuery(url: string, query: string, sinceMs: number, limit = 5000): Promise<LokiLine[]> {
-  const params = new URLSearchParams({
-    query,
-    start: `${sinceMs}000000`,
-    end: `${Date.now() + 60_000}000000`,
-    limit: String(limit),
-    direction: 'forward',
-  });
-  const res = await fetch(`${url}/loki/api/v1/query_range?${params}`, {
-    headers: { 'X-Loki-Response-Encoding-Flags': 'categorize-labels' },
+export async function logsQuery(
+  url: string,
+  query: string,
+  opts: { tenant?: string; limit?: number } = {},
+): Promise<LogLine[]> {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (opts.tenant) headers.AccountID = opts.tenant;
+  const res = await fetch(`${url}/select/logsql/query`, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams({ query, limit: String(opts.limit ?? 10_000) }),
   });
   const text = await res.text();
-  if (res.status !== 200) throw new Error(`Loki query ${query} answered ${res.status}: ${text}`);
-  const body = JSON.parse(text) as {
-    data: {
-      result: {
-        stream: Record<string, string>;
-        values: [string, string, { structuredMetadata?: Record<string, string> }?][];
-      }[];
-    };
-  };
-  return body.data.result.flatMap((s) =>
-    s.values.map(([ts, line, extra]) => ({ stream: s.stream, ts, line, metadata: extra?.structuredMetadata ?? {} })),
-  );
+  if (res.status !== 200) throw new Error(`VictoriaLogs query ${query} answered ${res.status}: ${text}`);
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const row = JSON.parse(l) as Record<string, string>;
+      const stream = parseStream(row._stream ?? '{}');
+      const metadata: Record<string, string> = {};
+      for (const [k, v] of Object.entries(row)) if (!k.startsWith('_') && !(k in stream)) metadata[k] = v;
+      return { stream, time: row._time, line: row._msg, metadata };
+    });
+}
+
+/** The names of the stream fields (Loki's labels) or of all fields of what `query` matches. */
+export async function fieldNames(url: string, kind: 'stream_field_names' | 'field_names', query = '*') {
+  const res = await fetch(`${url}/select/logsql/${kind}?${new URLSearchParams({ query })}`);
+  if (res.status !== 200) throw new Error(`VictoriaLogs ${kind} answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { values: { value: string }[] }).values.map((v) => v.value).sort();
 }
 
 export interface OtelcolPeer {
