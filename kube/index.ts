@@ -10,12 +10,15 @@ import {
 } from './informer.js';
 import { type LeaseStore, leaseStore } from './lease.js';
 import type { KubeApi } from './types.js';
+import { type WorkloadApi, workloadApi } from './workloads.js';
 
 export interface KubeConnection {
   api: KubeApi;
   server: string;
   informer(target: InformerTarget, hooks: InformerHooks, opts?: InformerOptions): KeptInformer;
   leases(namespace: string, name: string): LeaseStore;
+  /** Remediation actions and the conditional ledger write. */
+  workloads: WorkloadApi;
 }
 
 /** Connects with a kubeconfig file, or the in-cluster service account / default kubeconfig when absent. */
@@ -30,9 +33,11 @@ export function connect(kubeconfigPath?: string): KubeConnection {
     server: cluster.server,
     informer: (target, hooks, opts) => makeInformer(kc, target, hooks, opts),
     leases: (namespace, name) => leaseStore(kc, namespace, name),
+    workloads: workloadApi(kc),
   };
 }
 
 export type { InformerTarget, KeptInformer } from './informer.js';
 export { LeaderElector } from './lease.js';
 export * from './types.js';
+export type { WorkloadApi, WorkloadKind } from './workloads.js';
