@@ -8,6 +8,7 @@ import {
   sloRuleConfigMap,
   sloRules,
 } from '../../../desired/slo/index.js';
+import { dashboardProblems } from '../../../hack/check/dashboards.js';
 import { anSLO } from '../../support/builders.js';
 import { checkRules, outcome, scratch, slo, writeRules } from './promtool.js';
 
@@ -69,6 +70,23 @@ describe('sloDashboard', () => {
       expect(names.length).toBeGreaterThan(0);
       for (const n of names) if (n !== 'ALERTS') expect(recorded).toContain(n);
     }
+  });
+
+  it('is a valid read-only Grafana dashboard whose runbook link shows in the top bar', () => {
+    const s = namespaced('shop');
+    s.spec.alerting = { ...s.spec.alerting, runbookURL: 'https://runbooks.example.com/checkout' };
+    const d = sloDashboard(s);
+    expect(dashboardProblems('slo.json', JSON.stringify(d))).toEqual([]);
+    expect(d).toMatchObject({ editable: false, tags: ['vigil', 'slo', 'checkout'], time: { from: 'now-30d' } });
+    expect(d.links).toEqual([
+      expect.objectContaining({ title: 'Runbook', url: 'https://runbooks.example.com/checkout' }),
+    ]);
+    expect((d.links as Record<string, unknown>[])[0]).not.toHaveProperty('placement');
+    const alerts = (d.panels as Record<string, unknown>[]).find((p) => p.title === 'Alerts');
+    expect(alerts).toMatchObject({
+      type: 'state-timeline',
+      fieldConfig: { defaults: { mappings: [{ type: 'value', options: { '1': { text: 'firing', color: 'red' } } }] } },
+    });
   });
 
   it('has queries promtool parses', () => {
