@@ -5,15 +5,17 @@ import yaml from 'js-yaml';
 import { toYaml } from '../../../cli/render.js';
 import {
   LABEL_COMPONENT,
+  LABEL_GRAFANA_DASHBOARD,
   LABEL_INSTANCE,
   LABEL_MANAGED_BY,
   LABEL_NAME,
   LABEL_PART_OF,
   LABEL_STACK,
 } from '../../../conventions/index.js';
+import { DASHBOARDS, dashboardConfigMapName, dashboardFileKey } from '../../../desired/shipped/index.js';
 import { type KubeObject, renderStack, stackEndpoints, workloadsByComponent } from '../../../desired/stack/index.js';
 import { COMPONENTS } from '../../../desired/stack/labels.js';
-import { aStack, FIXTURES, GOLDEN_DIR, loadStack } from './stacks.js';
+import { aStack, FIXTURES, GOLDEN_DIR, loadStack, REPO } from './stacks.js';
 
 const render = (s: ReturnType<typeof aStack>) => {
   const r = renderStack(s);
@@ -22,10 +24,34 @@ const render = (s: ReturnType<typeof aStack>) => {
 };
 const key = (o: KubeObject) => `${o.kind}/${o.metadata.name}`;
 
+/**
+ * The stack's objects with each shipped dashboard's ConfigMap data replaced by a reference to its
+ * file in dashboards/, after checking that the data is that file: one golden per dashboard (the
+ * file `make gen --check` keeps current) instead of a copy in every stack golden.
+ */
+function withDashboardReferences(stack: string, objects: KubeObject[]): KubeObject[] {
+  return objects.map((o) => {
+    const d = DASHBOARDS.find((n) => o.kind === 'ConfigMap' && o.metadata.name === dashboardConfigMapName(stack, n));
+    if (!d) return o;
+    const fileKey = dashboardFileKey(d);
+    const data = (o as { data?: Record<string, string> }).data ?? {};
+    expect(Object.keys(data)).toEqual([fileKey]);
+    expect(data[fileKey]).toBe(readFileSync(join(REPO, 'dashboards', `${d}.json`), 'utf8'));
+    return { ...o, data: { [fileKey]: `<dashboards/${d}.json>` } } as KubeObject;
+  });
+}
+
 describe('golden files', () => {
   for (const [name, file] of Object.entries(FIXTURES)) {
     it(`renders the ${name} stack exactly as golden/${name}.yaml (UPDATE_GOLDEN=1 rewrites it)`, () => {
-      const text = render(loadStack(file)).map(toYaml).join('---\n');
+      const stack = loadStack(file);
+      const objects = render(stack);
+      const text = withDashboardReferences(stack.metadata.name as string, objects)
+        .map(toYaml)
+        .join('---\n');
+      // Every dashboard ConfigMap the stack ships became a reference.
+      const shipped = objects.filter((o) => o.metadata.labels?.[LABEL_GRAFANA_DASHBOARD] === '1');
+      expect(text.match(/<dashboards\/[a-z-]+\.json>/g) ?? []).toHaveLength(shipped.length);
       const golden = join(GOLDEN_DIR, `${name}.yaml`);
       if (process.env.UPDATE_GOLDEN === '1') {
         mkdirSync(GOLDEN_DIR, { recursive: true });
