@@ -1,5 +1,6 @@
 // renderStack benchmark: one full stack rendered warm (goal p50 < 20 ms), 100 different stacks in
 // one process (goal < 2 s), and heap growth across repetitions of the 100 (goal: none).
+// Last, what importing desired/ costs a fresh process in RSS (bench/import-memory.ts).
 // Run: make bench-render (node --expose-gc, so that heap figures are taken after a full GC).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import type { ObservabilityStack } from '../api/types.js';
 import { SIZE_PROFILES } from '../api/types.js';
 import { validateResource } from '../api/validate.js';
 import { renderStack } from '../desired/stack/index.js';
+import { importMemory } from './import-memory.js';
 
 const root = join(import.meta.dirname, '..');
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -94,3 +96,6 @@ else {
     `heap after GC over 30 x 100 renders: reps 3-7 avg ${first.toFixed(1)} MiB, reps 26-30 avg ${last.toFixed(1)} MiB, growth ${(last - first).toFixed(2)} MiB  [goal: no growth (< 2 MiB): ${last - first < 2 ? 'met' : 'MISSED'}]`,
   );
 }
+
+// 4. RSS of a fresh process before and after importing desired/.
+importMemory();
