@@ -9,6 +9,8 @@ import {
   PLURAL_SLO,
   PLURAL_STACK,
 } from '../conventions/index.js';
+import { KIND_REMEDIATION, PLURAL_REMEDIATION, SHORT_NAME_REMEDIATION } from '../conventions/remediation.js';
+import { remediationRules, remediationSpecSchema, remediationStatusSchema } from './remediation.js';
 import { type CrossFieldRule, sloObjectRules, sloRules, stackObjectRules, stackRules } from './rules.js';
 import { sloSpecSchema, sloStatusSchema, stackSpecSchema, stackStatusSchema } from './schema.js';
 
@@ -185,4 +187,24 @@ export const sloCrd = (): Json =>
     ],
   });
 
-export const allCrds = (): Json[] => [stackCrd(), sloCrd()];
+export const remediationCrd = (): Json =>
+  crd({
+    kind: KIND_REMEDIATION,
+    plural: PLURAL_REMEDIATION,
+    shortName: SHORT_NAME_REMEDIATION,
+    spec: remediationSpecSchema,
+    status: remediationStatusSchema,
+    rules: remediationRules,
+    objectRules: [],
+    description: 'Alerts that repair what they safely can: an action on a workload, under a guard.',
+    columns: [
+      { name: 'Alert', type: 'string', jsonPath: '.spec.match.alertname' },
+      { name: 'Action', type: 'string', jsonPath: '.spec.action.type' },
+      { name: 'Mode', type: 'string', jsonPath: '.spec.mode' },
+      { name: 'Blocked', type: 'string', jsonPath: '.status.conditions[?(@.type=="Blocked")].status' },
+      readyColumn,
+      ageColumn,
+    ],
+  });
+
+export const allCrds = (): Json[] => [stackCrd(), sloCrd(), remediationCrd()];

@@ -2,6 +2,8 @@
 // Used by `vigil validate`, by the operator before rendering, and by the tests.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { API_GROUP_VERSION, KIND_SLO, KIND_STACK } from '../conventions/index.js';
+import { KIND_REMEDIATION } from '../conventions/remediation.js';
+import { type RemediationPolicy, remediationRules, remediationSpecSchema } from './remediation.js';
 import { type CrossFieldRule, checkRules, sloObjectRules, sloRules, stackObjectRules, stackRules } from './rules.js';
 import { sloSpecSchema, stackSpecSchema } from './schema.js';
 import type { ObservabilityStack, SLO } from './types.js';
@@ -26,6 +28,7 @@ interface KindInfo {
 const kinds: Record<string, KindInfo> = {
   [KIND_STACK]: { validate: ajv.compile(stackSpecSchema), rules: stackRules, objectRules: stackObjectRules },
   [KIND_SLO]: { validate: ajv.compile(sloSpecSchema), rules: sloRules, objectRules: sloObjectRules },
+  [KIND_REMEDIATION]: { validate: ajv.compile(remediationSpecSchema), rules: remediationRules, objectRules: [] },
 };
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -68,7 +71,7 @@ function describe(e: ErrorObject, root: string): Problem {
  * Validates one parsed document. On success returns a deep copy with every default filled in
  * (the object the API server would store). Never throws on bad input.
  */
-export function validateResource(doc: unknown): Validated<ObservabilityStack | SLO> {
+export function validateResource(doc: unknown): Validated<ObservabilityStack | SLO | RemediationPolicy> {
   const problems: Problem[] = [];
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     return { ok: false, problems: [{ path: '(document)', message: 'must be a YAML/JSON object' }] };
@@ -111,5 +114,5 @@ export function validateResource(doc: unknown): Validated<ObservabilityStack | S
     problems.push(...checkRules(kind.rules, obj.spec));
   }
   if (problems.length) return { ok: false, problems };
-  return { ok: true, object: obj as unknown as ObservabilityStack | SLO, problems: [] };
+  return { ok: true, object: obj as unknown as ObservabilityStack | SLO | RemediationPolicy, problems: [] };
 }

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { sloCrd, stackCrd } from '../api/crd.js';
+import { remediationCrd, sloCrd, stackCrd } from '../api/crd.js';
 import { shippedFiles } from '../desired/shipped/index.js';
 import { argocdConfigMap, crdKustomization, HEALTH_CHECK_KINDS, operatorDeployment } from './manifests.js';
 
@@ -15,6 +15,7 @@ const toYaml = (o: unknown) => header + yaml.dump(o, { noRefs: true, lineWidth: 
 const files: Record<string, string> = {
   'crds/observability.vigil.dev_observabilitystacks.yaml': toYaml(stackCrd()),
   'crds/observability.vigil.dev_slos.yaml': toYaml(sloCrd()),
+  'crds/observability.vigil.dev_remediationpolicies.yaml': toYaml(remediationCrd()),
   // dashboards/*.json and alerts/*.yaml: what every stack's Grafana and Prometheus load.
   ...shippedFiles(),
 };
