@@ -1,11 +1,15 @@
 // The APIs against the real API server: the CRDs installed from crds/, examples accepted, bad
-// files rejected with the field named, and the same verdicts from `vigil validate` offline.
+// files rejected with the field named (names too long for a stack's children among them), and the
+// same verdicts from `vigil validate` offline.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
+import { MAX_STACK_NAME_LENGTH } from '../../api/rules.js';
 import { validateResource } from '../../api/validate.js';
 import { loadDocs } from '../../cli/files.js';
+import { checkResource } from '../../desired/check.js';
+import { aStack } from '../support/builders.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { EXAMPLES_DIR, INVALID_DIR, REPO_ROOT } from '../support/paths.js';
 
@@ -13,6 +17,8 @@ const expected: Record<string, string[]> = JSON.parse(
   readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'expected-problems.json'), 'utf8'),
 );
 const examples = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.yaml'));
+/** Accepted by the API server; the operator marks them Degraded (test/unit/api/parity.test.ts). */
+const DEGRADED_DIR = join(REPO_ROOT, 'test', 'fixtures', 'degraded');
 
 let ns: string;
 beforeAll(() => {
@@ -43,6 +49,28 @@ describe('the CRDs on a real API server', () => {
     const r = kubectl(['apply', '-n', ns, '-f', join(INVALID_DIR, file)]);
     expect(r.code).not.toBe(0);
     for (const p of paths) expect(r.stderr).toContain(p);
+  });
+
+  it.each(readdirSync(DEGRADED_DIR).filter((f) => f.endsWith('.yaml')))(
+    'accept %s, which only the operator refuses (when it renders or checks the queries)',
+    (file) => {
+      const r = kubectl(['apply', '--dry-run=server', '-n', ns, '-f', join(DEGRADED_DIR, file)]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    },
+  );
+
+  it('refuse a stack name one character longer than its children allow, as vigil validate does', () => {
+    for (const length of [MAX_STACK_NAME_LENGTH, MAX_STACK_NAME_LENGTH + 1]) {
+      const doc = aStack({}, 'a'.repeat(length));
+      const r = kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], yaml.dump(doc));
+      const offline = checkResource(doc).problems;
+      expect({ length, accepted: r.code === 0 }).toEqual({ length, accepted: offline.length === 0 });
+      if (r.code !== 0) {
+        expect(r.stderr).toContain('metadata.name');
+        expect(offline.map((p) => p.path)).toEqual(['metadata.name']);
+      }
+    }
   });
 
   it('store the same defaults that vigil validate fills offline', () => {
