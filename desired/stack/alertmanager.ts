@@ -11,6 +11,7 @@ import {
   TIER_PAGE,
   TIER_TICKET,
 } from '../../conventions/index.js';
+import { REMEDIATION_TOKEN_DIR } from '../../conventions/remediation.js';
 import { PORTS, type StackContext } from './context.js';
 import { IMAGES } from './images.js';
 import {
@@ -23,6 +24,7 @@ import {
   serviceAccount,
   statefulSet,
 } from './pod.js';
+import { remediationReceivers, remediationRoutes, remediationTokenSecret } from './remediation.js';
 
 const SECRETS_DIR = '/etc/alertmanager/secrets';
 /** Receives alerts that no route matches; has no integrations. */
@@ -57,6 +59,7 @@ export function alertmanagerConfig(ctx: StackContext): Config {
     if (r.pagerduty) out.pagerduty_configs = [{ routing_key_file: secretFile(r.pagerduty.routingKeySecretRef) }];
     receivers.push(out);
   }
+  receivers.push(...remediationReceivers(ctx.remediation));
   return {
     route: {
       receiver: FALLBACK_RECEIVER,
@@ -64,7 +67,13 @@ export function alertmanagerConfig(ctx: StackContext): Config {
       group_wait: '30s',
       group_interval: '5m',
       repeat_interval: '4h',
-      routes: (a.routes ?? []).map((r) => ({ receiver: r.receiver, matchers: r.matchers, continue: r.continue })),
+      routes: [
+        ...remediationRoutes(
+          ctx.remediation,
+          (a.receivers ?? []).map((r) => r.name),
+        ),
+        ...(a.routes ?? []).map((r) => ({ receiver: r.receiver, matchers: r.matchers, continue: r.continue })),
+      ],
     },
     receivers,
     inhibit_rules: [
@@ -94,6 +103,8 @@ export function alertmanagerChart(scope: Construct, ctx: StackContext): void {
     configMapVolume('config', name),
     ...secrets.map((s, i) => ({ name: `secret-${i}`, secret: { secretName: s } })),
   ];
+  const token = remediationTokenSecret(ctx.remediation);
+  if (token) volumes.push({ name: 'remediation-token', secret: { secretName: token } });
   const pod = podTemplate(ctx, c, {
     uid: 65534,
     configHash: configHash(text),
@@ -122,6 +133,7 @@ export function alertmanagerChart(scope: Construct, ctx: StackContext): void {
           },
           { name: 'data', mountPath: '/alertmanager' },
           ...secrets.map((s, i) => ({ name: `secret-${i}`, mountPath: `${SECRETS_DIR}/${s}`, readOnly: true })),
+          ...(token ? [{ name: 'remediation-token', mountPath: REMEDIATION_TOKEN_DIR, readOnly: true }] : []),
         ],
         resources: size.resources,
         probe: { path: '/-/ready', port: 'http' },

@@ -2,6 +2,7 @@
 // are on, their names, sizes and the in-cluster addresses they reach each other by.
 import type { ComponentSpec, ObservabilityStack, ObservabilityStackSpec, StorageSpec } from '../../api/types.js';
 import { COMPONENTS, type ComponentName } from './labels.js';
+import type { RemediationRouting } from './remediation.js';
 import { type SizeOverride, type Sizing, sizing } from './sizing.js';
 
 export const PORTS = {
@@ -28,6 +29,8 @@ export interface StackContext {
   name(c: ComponentName): string;
   /** In-cluster DNS name of a component's Service. */
   host(c: ComponentName): string;
+  /** The RemediationPolicies that route this stack's alerts: an input of the render (renderStack). */
+  remediation?: RemediationRouting;
 }
 
 /** The spec section that configures a component (enabled, image, replicas, resources, storage). */

@@ -16,6 +16,7 @@ import { lokiChart } from './loki.js';
 import { nodeExporterChart } from './node-exporter.js';
 import { renderProblems } from './problems.js';
 import { prometheusChart } from './prometheus.js';
+import type { RemediationRouting } from './remediation.js';
 import { tempoChart } from './tempo.js';
 
 export interface KubeObject {
@@ -49,10 +50,16 @@ const CHARTS: Record<ComponentName, ChartFn> = {
   'cluster-state': clusterStateChart,
 };
 
-export function renderStack(stack: ObservabilityStack): RenderResult {
+/** What a render takes besides the stack: objects of other kinds that shape it. */
+export interface RenderInputs {
+  /** The RemediationPolicies naming this stack (the operator passes them; none by default). */
+  remediation?: RemediationRouting;
+}
+
+export function renderStack(stack: ObservabilityStack, inputs: RenderInputs = {}): RenderResult {
   let ctx: StackContext;
   try {
-    ctx = stackContext(stack);
+    ctx = { ...stackContext(stack), remediation: inputs.remediation };
     const problems = renderProblems(ctx);
     if (problems.length) return { objects: [], problems };
     // A fresh App per render: construct ids must be unique within a scope, and stay stable
