@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import type { ObservabilityStack } from '../api/types.js';
 import { KIND_STACK } from '../conventions/index.js';
-import { checkResource } from '../desired/check.js';
 import type { KubeObject } from '../desired/stack/index.js';
 import { parseFlags } from '../lib/args.js';
 import { expandPaths, FILE_FLAGS, filesOf, loadDocs } from './files.js';
-import type { Output } from './validate.js';
+import { checkDoc, type Output } from './validate.js';
 
 const USAGE = 'usage: vigil render -f FILE [-f FILE...] [-o DIR] [-n NAMESPACE]';
 
@@ -56,7 +55,7 @@ export function runRender(args: string[], io: Output): number {
     for (const d of loaded) {
       const where = loaded.length > 1 ? `${file}[${d.index}]` : file;
       if ((d.doc as { kind?: unknown })?.kind !== KIND_STACK) continue;
-      const c = checkResource(withNamespace(d.doc as ObservabilityStack, values.namespace));
+      const c = checkDoc(withNamespace(d.doc as ObservabilityStack, values.namespace));
       for (const p of c.problems) io.err(`${where}: ${p.path}: ${p.message}`);
       problems += c.problems.length;
       if (!c.ok || c.kind !== KIND_STACK) continue;

@@ -1,9 +1,18 @@
-import { checkResource } from '../desired/check.js';
+import { type Checked, checkResource } from '../desired/check.js';
 import { parseFlags } from '../lib/args.js';
 import type { Output } from '../lib/output.js';
 import { expandPaths, FILE_FLAGS, filesOf, loadDocs } from './files.js';
 
 export type { Output } from '../lib/output.js';
+
+/** checkResource, with Vigil's own bug (render threw) reported as a problem of the document too. */
+export function checkDoc(doc: unknown): Checked {
+  try {
+    return checkResource(doc);
+  } catch (err) {
+    return { ok: false, problems: [{ path: 'spec', message: (err as Error).message }] };
+  }
+}
 
 const USAGE = 'usage: vigil validate -f FILE [-f FILE...]   (files or directories of YAML)';
 const FLAGS = { ...FILE_FLAGS, help: { type: 'boolean', short: 'h' } } as const;
@@ -45,9 +54,9 @@ export function runValidate(args: string[], io: Output): number {
     for (const d of docs) {
       checked++;
       const where = docs.length > 1 ? `${file}[${d.index}]` : file;
-      const r = checkResource(d.doc);
-      for (const p of r.problems) io.out(`${where}: ${p.path}: ${p.message}`);
-      problems += r.problems.length;
+      const found = checkDoc(d.doc).problems;
+      for (const p of found) io.out(`${where}: ${p.path}: ${p.message}`);
+      problems += found.length;
     }
   }
   io.err(problems ? `${problems} problem(s) in ${checked} resource(s)` : `${checked} resource(s) valid`);

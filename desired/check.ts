@@ -21,10 +21,22 @@ export type Checked =
   | { ok: true; kind: 'other'; object: unknown; problems: [] }
   | { ok: false; problems: Problem[] };
 
+/** How renderStack reports an exception it caught: a bug in Vigil, not a problem with the spec. */
+const CAUGHT_RENDER_EXCEPTION = 'could not render: ';
+
+/** Rendering threw: Vigil's bug, never the user's InvalidSpec (the reconcilers report ReconcileError). */
+export class RenderBug extends Error {
+  constructor(message: string) {
+    super(`Rendering failed: ${message}. This is a bug in Vigil, not a problem with the spec.`);
+    this.name = 'RenderBug';
+  }
+}
+
 /**
  * Checks one parsed document the way the operator does, stopping at the first stage with problems
  * (as the operator does: a spec the schema refuses is not rendered). On success it hands back what
- * the checks computed, defaults filled, so that the caller need not render twice.
+ * the checks computed, defaults filled, so that the caller need not render twice. Throws RenderBug
+ * when rendering throws; bad input never throws.
  */
 export function checkResource(doc: unknown): Checked {
   const valid = validateResource(doc);
@@ -33,6 +45,8 @@ export function checkResource(doc: unknown): Checked {
   if (object.kind === KIND_STACK) {
     const stack = object as ObservabilityStack;
     const rendered = renderStack(stack);
+    const caught = rendered.problems.find((p) => p.path === 'spec' && p.message.startsWith(CAUGHT_RENDER_EXCEPTION));
+    if (caught) throw new RenderBug(caught.message.slice(CAUGHT_RENDER_EXCEPTION.length));
     if (rendered.problems.length) return { ok: false, problems: rendered.problems };
     const problems = childNameProblems(rendered.objects, [{ path: 'metadata.name', value: stack.metadata.name ?? '' }]);
     if (problems.length) return { ok: false, problems };
@@ -61,8 +75,18 @@ const FORMATS = {
   'DNS-1123 label': { max: 63, re: new RegExp(`^${LABEL}$`) },
   'DNS-1035 label': { max: 63, re: /^[a-z]([-a-z0-9]*[a-z0-9])?$/ },
   'label value': { max: 63, re: /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/ },
+  // RBAC objects' names only need to be a URL path segment (vigil:<namespace>:<name> is fine).
+  'path segment': { max: 253, re: /^(?!\.\.?$)[^/%]+$/ },
 } as const;
 type Format = keyof typeof FORMATS;
+
+const NAME_FORMAT: Record<string, Format> = {
+  Service: 'DNS-1035 label',
+  Role: 'path segment',
+  RoleBinding: 'path segment',
+  ClusterRole: 'path segment',
+  ClusterRoleBinding: 'path segment',
+};
 
 /**
  * The hash the StatefulSet controller appends to a ControllerRevision's name: a uint32 in decimal
@@ -89,7 +113,7 @@ interface Child {
 export function childNames(o: Child): Name[] {
   const ref = `${o.kind} "${o.metadata.name}"`;
   const out: Name[] = [];
-  const format: Format = o.kind === 'Service' ? 'DNS-1035 label' : 'DNS-1123 subdomain';
+  const format = NAME_FORMAT[o.kind] ?? 'DNS-1123 subdomain';
   out.push({ what: `the ${o.kind} name "${o.metadata.name}"`, value: o.metadata.name, format });
   // biome-ignore lint/suspicious/noExplicitAny: reading a workload's spec loosely across kinds
   const spec = (o.spec ?? {}) as any;

@@ -14,7 +14,10 @@ import { COMPONENTS } from '../../../desired/stack/labels.js';
 import { anSLO, aStack } from '../../support/builders.js';
 import { FIXTURES, loadStack } from '../charts/stacks.js';
 
-/** Every component switched on through its own section of the spec, whatever the components are. */
+/**
+ * Every component switched on through its own section of the spec, whatever the components are:
+ * `enabled: true` on the section and on every section it sits in (spec.metrics.cluster.nodeExporter).
+ */
 function everyComponentOn(extra: Record<string, unknown> = {}): Record<string, unknown> {
   const spec: Record<string, unknown> = {};
   for (const c of COMPONENTS) {
@@ -22,8 +25,8 @@ function everyComponentOn(extra: Record<string, unknown> = {}): Record<string, u
     for (const key of SPEC_PATHS[c].split('.').slice(1)) {
       node[key] ??= {};
       node = node[key] as Record<string, unknown>;
+      node.enabled = true;
     }
-    node.enabled = true;
   }
   for (const [k, v] of Object.entries(extra)) spec[k] = { ...(spec[k] as object), ...(v as object) };
   return spec;
