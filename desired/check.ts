@@ -12,7 +12,7 @@ import {
   sloRuleConfigMap,
   sloRules,
 } from './slo/index.js';
-import { type KubeObject, renderStack } from './stack/index.js';
+import { type KubeObject, type RenderInputs, renderStack } from './stack/index.js';
 
 export type Checked =
   | { ok: true; kind: typeof KIND_STACK; stack: ObservabilityStack; objects: KubeObject[]; problems: [] }
@@ -35,16 +35,17 @@ export class RenderBug extends Error {
 /**
  * Checks one parsed document the way the operator does, stopping at the first stage with problems
  * (as the operator does: a spec the schema refuses is not rendered). On success it hands back what
- * the checks computed, defaults filled, so that the caller need not render twice. Throws RenderBug
+ * the checks computed, defaults filled, so that the caller need not render twice. `inputs` are what
+ * a stack renders from besides its spec (the operator reads them from the cluster). Throws RenderBug
  * when rendering throws; bad input never throws.
  */
-export function checkResource(doc: unknown): Checked {
+export function checkResource(doc: unknown, inputs: RenderInputs = {}): Checked {
   const valid = validateResource(doc);
   if (!valid.ok) return { ok: false, problems: valid.problems };
   const object = valid.object as { kind: string };
   if (object.kind === KIND_STACK) {
     const stack = object as ObservabilityStack;
-    const rendered = renderStack(stack);
+    const rendered = renderStack(stack, inputs);
     const caught = rendered.problems.find((p) => p.path === 'spec' && p.message.startsWith(CAUGHT_RENDER_EXCEPTION));
     if (caught) throw new RenderBug(caught.message.slice(CAUGHT_RENDER_EXCEPTION.length));
     if (rendered.problems.length) return { ok: false, problems: rendered.problems };
