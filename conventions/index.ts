@@ -82,6 +82,13 @@ export const CorrelatorMetrics = {
   requestsRefused: 'ingest_requests_refused_total',
   logsWithoutTrace: 'log_records_without_trace_total',
   correlationsWithoutSpans: 'correlations_without_spans_total',
+  ingestTruncations: 'ingest_truncations_total',
+  ingestInflightBytes: 'ingest_inflight_bytes',
+  correlationsHeldBytes: 'correlations_held_bytes',
+  correlationServicesDropped: 'correlation_services_dropped_total',
+  exportQueueBytes: 'export_queue_bytes',
+  exportQueueCapacityBytes: 'export_queue_capacity_bytes',
+  exportAbandoned: 'export_records_abandoned_total',
 } as const;
 
 /** On pod templates: a hash of the rendered config files, so a config change rolls the pods. */

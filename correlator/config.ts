@@ -10,14 +10,30 @@ export interface CorrelatorConfig {
   readonly grpcPort: number;
   /** How long a trace stays open for late spans and logs after its first record arrived. */
   readonly windowSeconds: number;
-  /** Records (spans plus log records) in one request; more is a 400. */
+  /** Records (spans plus log records) in one request; decoding stops past it with a 413. */
   readonly maxBatchSize: number;
-  /** Request body cap in bytes, applied before and after gunzip; more is a 413. */
+  /** Request body cap in bytes, applied before and after decompression; more is a 413. */
   readonly maxBodyBytes: number;
+  /** Request bytes held at once (received bodies and their decompressed copies); past it a 429. */
+  readonly maxInflightBytes: number;
+  /** Containers nested in a JSON body, and AnyValue levels in protobuf; deeper is a 400. */
+  readonly maxNestingDepth: number;
+  /** Values (objects, arrays, array elements and members) in one JSON body; more is a 413 before parsing. */
+  readonly maxJsonValues: number;
+  /** Truncation of what the engine keeps, as the OpenTelemetry SDK's span limits do (counted in a metric). */
+  readonly limits: IngestLimits;
   /** Correlations held for queries, open and closed; past it the oldest is evicted. */
   readonly maxCorrelations: number;
+  /** Estimated bytes of the held correlations; past it the oldest is evicted, as for maxCorrelations. */
+  readonly maxStoreBytes: number;
+  /** Services one correlation record lists; later ones are counted, not kept. */
+  readonly maxServicesPerCorrelation: number;
   /** Records waiting in one export queue; past it ingest answers 429 with Retry-After. */
   readonly exportQueueMaxRecords: number;
+  /** Estimated bytes waiting in one export queue; past it as for exportQueueMaxRecords. */
+  readonly exportQueueMaxBytes: number;
+  /** How long one batch is retried before it is dropped (and counted). */
+  readonly exportRetryMaxElapsedSeconds: number;
   readonly exportBatchSize: number;
   readonly exportIntervalMs: number;
   readonly shutdownTimeoutSeconds: number;
@@ -32,6 +48,25 @@ export interface CorrelatorConfig {
   readonly env: string;
   readonly logLevel: string;
 }
+
+export interface IngestLimits {
+  /** Characters of one attribute value kept (the seed attributes, service.name). */
+  readonly attributeValueLength: number;
+  /** Attributes of one resource, span or log record looked at; the rest are dropped unread. */
+  readonly attributeCount: number;
+  /** Characters of a log body kept (only when log lines are exported). */
+  readonly bodyLength: number;
+  /** Characters of a service name kept (queries take at most 256). */
+  readonly serviceNameLength: number;
+}
+
+/** What the defaults are scaled from; main.ts passes the V8 heap limit of the running process. */
+export interface Runtime {
+  readonly heapLimitBytes: number;
+}
+
+/** The small profile's heap (--max-old-space-size=384 plus V8's young generation), for callers that pass none. */
+export const DEFAULT_HEAP_LIMIT_BYTES = 432 * 1024 * 1024;
 
 export class ConfigError extends Error {
   constructor(
@@ -109,7 +144,10 @@ function lokiLabels(env: Env): LokiLabel[] {
 }
 
 /** Builds and validates the config; throws ConfigError naming the first bad variable. */
-export function loadConfig(env: Env): CorrelatorConfig {
+export function loadConfig(
+  env: Env,
+  runtime: Runtime = { heapLimitBytes: DEFAULT_HEAP_LIMIT_BYTES },
+): CorrelatorConfig {
   const user = str(env, 'BASIC_AUTH_USER');
   const password = str(env, 'BASIC_AUTH_PASSWORD');
   if ((user === undefined) !== (password === undefined)) {
@@ -138,6 +176,16 @@ export function loadConfig(env: Env): CorrelatorConfig {
       `must be at least MAX_BATCH_SIZE (${maxBatchSize}), else a full batch never fits`,
     );
   }
+  const maxBodyBytes = int(env, 'MAX_BODY_BYTES', 16 * 1024 * 1024, 1024);
+  // Byte budgets default to shares of the heap, so that every size profile keeps its own headroom.
+  const heap = runtime.heapLimitBytes;
+  const maxInflightBytes = int(env, 'MAX_INFLIGHT_BYTES', Math.max(2 * maxBodyBytes, Math.floor(heap * 0.1)), 1024);
+  if (maxInflightBytes < 2 * maxBodyBytes) {
+    throw new ConfigError(
+      'MAX_INFLIGHT_BYTES',
+      `must be at least twice MAX_BODY_BYTES (${2 * maxBodyBytes}): a full body and its decompressed copy must fit`,
+    );
+  }
   const port = int(env, 'PORT', 8080, 0, 65535);
   const grpcPort = int(env, 'GRPC_PORT', 4317, 0, 65535);
   if (grpcPort !== 0 && grpcPort === port) throw new ConfigError('GRPC_PORT', `must differ from PORT (${port})`);
@@ -147,9 +195,22 @@ export function loadConfig(env: Env): CorrelatorConfig {
     grpcPort,
     windowSeconds: int(env, 'CORR_WINDOW_SECONDS', 60, 1, 86_400),
     maxBatchSize,
-    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024 * 1024, 1024),
+    maxBodyBytes,
+    maxInflightBytes,
+    maxNestingDepth: int(env, 'MAX_NESTING_DEPTH', 64, 8, 10_000),
+    maxJsonValues: int(env, 'MAX_JSON_VALUES', 2_000_000, 1000),
+    limits: {
+      attributeValueLength: int(env, 'ATTRIBUTE_VALUE_LENGTH_LIMIT', 1024, 16),
+      attributeCount: int(env, 'ATTRIBUTE_COUNT_LIMIT', 128, 1),
+      bodyLength: int(env, 'LOG_BODY_LENGTH_LIMIT', 65_536, 16),
+      serviceNameLength: int(env, 'SERVICE_NAME_LENGTH_LIMIT', 256, 16, 256),
+    },
     maxCorrelations: int(env, 'MAX_CORRELATIONS', 200_000, 1),
+    maxStoreBytes: int(env, 'MAX_STORE_BYTES', Math.floor(heap * 0.3), 1024 * 1024),
+    maxServicesPerCorrelation: int(env, 'MAX_SERVICES_PER_CORRELATION', 64, 1, 10_000),
     exportQueueMaxRecords: queueMax,
+    exportQueueMaxBytes: int(env, 'EXPORT_QUEUE_MAX_BYTES', Math.max(2 * maxBodyBytes, Math.floor(heap * 0.08)), 1024),
+    exportRetryMaxElapsedSeconds: int(env, 'EXPORT_RETRY_MAX_ELAPSED_SECONDS', 300, 1),
     exportBatchSize: int(env, 'EXPORT_BATCH_SIZE', 1000, 1),
     exportIntervalMs: int(env, 'EXPORT_INTERVAL_MS', 1000, 1),
     shutdownTimeoutSeconds: int(env, 'SHUTDOWN_TIMEOUT_SECONDS', 25, 0),

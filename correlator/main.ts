@@ -1,4 +1,5 @@
 // `vigil correlator`: the only place in correlator/ that reads env and handles signals.
+import { getHeapStatistics } from 'node:v8';
 import pino from 'pino';
 import type { Output } from '../lib/output.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -13,7 +14,8 @@ export async function runCorrelator(args: string[], io: Output): Promise<number>
   }
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig(process.env);
+    // The byte budgets' defaults are shares of this heap (--max-old-space-size).
+    config = loadConfig(process.env, { heapLimitBytes: getHeapStatistics().heap_size_limit });
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`vigil correlator: invalid configuration: ${err.message}`);

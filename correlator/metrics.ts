@@ -66,7 +66,7 @@ export function createMetrics() {
     }),
     correlationEvictions: new Counter({
       name: M.correlationEvictions,
-      help: 'Correlation records evicted at the MAX_CORRELATIONS cap, oldest first; state=open means closed early.',
+      help: 'Correlation records evicted at the MAX_CORRELATIONS or MAX_STORE_BYTES cap, oldest first; state=open means closed early.',
       labelNames: ['state'] as const,
       registers,
     }),
@@ -90,6 +90,45 @@ export function createMetrics() {
     correlationsWithoutSpans: new Counter({
       name: M.correlationsWithoutSpans,
       help: 'Closed correlation records that saw logs but no span (sampling mismatch, lost spans).',
+      registers,
+    }),
+    ingestTruncations: new Counter({
+      name: M.ingestTruncations,
+      help: 'Values cut to an ingest limit, by limit (attribute_value, attribute_count, body, service_name).',
+      labelNames: ['limit'] as const,
+      registers,
+    }),
+    ingestInflightBytes: new Gauge({
+      name: M.ingestInflightBytes,
+      help: 'Request bytes held right now (bodies and decompressed copies), against MAX_INFLIGHT_BYTES.',
+      registers,
+    }),
+    correlationsHeldBytes: new Gauge({
+      name: M.correlationsHeldBytes,
+      help: 'Estimated bytes of the correlation records held, against MAX_STORE_BYTES.',
+      registers,
+    }),
+    correlationServicesDropped: new Counter({
+      name: M.correlationServicesDropped,
+      help: 'Services not listed on a record that already had MAX_SERVICES_PER_CORRELATION.',
+      registers,
+    }),
+    exportQueueBytes: new Gauge({
+      name: M.exportQueueBytes,
+      help: 'Estimated bytes waiting (or in flight) in an export queue.',
+      labelNames: ['destination'] as const,
+      registers,
+    }),
+    exportQueueCapacityBytes: new Gauge({
+      name: M.exportQueueCapacityBytes,
+      help: 'Estimated bytes an export queue holds before it is full.',
+      labelNames: ['destination'] as const,
+      registers,
+    }),
+    exportAbandoned: new Counter({
+      name: M.exportAbandoned,
+      help: "Records given up: retried for EXPORT_RETRY_MAX_ELAPSED_SECONDS (retry_timeout), or not fitting an optional destination's full queue (queue_full).",
+      labelNames: ['destination', 'reason'] as const,
       registers,
     }),
   };

@@ -1,19 +1,23 @@
-// OTLP/HTTP requests to the correlator's records. protobufjs decodes application/x-protobuf over
-// the vendored opentelemetry-proto files into camelCase objects of the same shape OTLP/JSON has,
-// so one walker serves both; the helpers below absorb the differences (Long vs string/number
-// 64-bit ints, Buffer vs hex ids).
+// OTLP requests to the correlator's records. Protobuf bodies are read off the wire by
+// otlp-proto.ts; JSON bodies are scanned first (json-scan.ts: depth, values, records), parsed, and
+// walked here. Both stop at MAX_BATCH_SIZE records, keep only what correlation needs, cut it to the
+// ingest limits and count a bad record without building an Error for it. protobufjs (over the
+// vendored opentelemetry-proto files) encodes the answers.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { type JsonCaps, type JsonShape, scanJson } from './json-scan.js';
+import { BadRequest, bounded, cut, type DecodeLimits, type Truncations, tooManyRecords } from './limits.js';
 import {
   type Decoded,
   type LogEvent,
   SEED_ATTRIBUTES,
   type SeedAttribute,
   type SeedAttributes,
-  type Severity,
   type SpanEvent,
 } from './model.js';
+import { decodeLogs, decodeSpans } from './otlp-proto.js';
+import { BY_NUMBER, severityOf } from './severity.js';
 
 // Beside this file when run from source; tsc does not copy .proto files, so a build in dist/
 // reads them from the source tree (the image must ship correlator/proto/).
@@ -40,21 +44,20 @@ const TracesResponse = root.lookupType('vigil.otlp.ExportTraceServiceResponse');
 const RpcStatus = root.lookupType('vigil.otlp.Status');
 const RetryInfo = root.lookupType('vigil.otlp.RetryInfo');
 
-/** A request body that is not OTLP at all: answered 400, never retried by OTLP clients. */
-export class BadRequest extends Error {
-  readonly statusCode = 400;
-}
-
-export interface DecodeOptions {
-  /** Render log bodies to strings; costs time, only needed when log lines are exported. */
-  readonly withBody: boolean;
-}
+export { BadRequest } from './limits.js';
+export { severityOf } from './severity.js';
 
 type Obj = Record<string, unknown>;
 const SEED_SET: ReadonlySet<string> = new Set(SEED_ATTRIBUTES);
 const HEX = /^[0-9a-fA-F]*$/;
 
-class InvalidRecord extends Error {}
+/** Returned by a field reader for a bad record; the reason goes into `Bad.message` once per request. */
+const INVALID = Symbol('invalid');
+
+/** The request's first rejection reason; later ones are only counted (no message is built). */
+interface Bad {
+  message: string | undefined;
+}
 
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -66,43 +69,36 @@ function arr(v: unknown, field: string): unknown[] {
   return v;
 }
 
-/** Ids: Buffer from protobuf, hex string from JSON. Absent, empty or all-zero mean "no id". */
-function id(v: unknown, bytes: number, field: string): string | null {
+/** Ids: hex strings in OTLP/JSON. Absent, empty or all-zero mean "no id". */
+function id(v: unknown, bytes: number, field: string, bad: Bad): string | null | typeof INVALID {
   if (v === undefined || v === null) return null;
   if (typeof v === 'string') {
     if (v === '') return null;
     if (v.length !== bytes * 2 || !HEX.test(v)) {
-      throw new InvalidRecord(`${field} must be ${bytes * 2} hex digits, got "${v.slice(0, 40)}"`);
+      bad.message ??= `${field} must be ${bytes * 2} hex digits, got "${cut(v, 40)}"`;
+      return INVALID;
     }
     const hex = v.toLowerCase();
     return /^0+$/.test(hex) ? null : hex;
   }
-  if (v instanceof Uint8Array) {
-    if (v.length === 0) return null;
-    if (v.length !== bytes) throw new InvalidRecord(`${field} must be ${bytes} bytes, got ${v.length}`);
-    const hex = Buffer.from(v.buffer, v.byteOffset, v.length).toString('hex');
-    return v.every((b) => b === 0) ? null : hex;
-  }
   if (Array.isArray(v) && v.length === 0) return null;
-  throw new InvalidRecord(`${field} must be a hex string`);
+  bad.message ??= `${field} must be a hex string`;
+  return INVALID;
 }
 
-interface LongLike {
-  toNumber(): number;
-}
-
-/** fixed64 nanoseconds (Long, decimal string or JSON number) to milliseconds; 0 = unknown. */
-function nsToMs(v: unknown, field: string): number {
+/** int64 nanoseconds (decimal string or JSON number) to milliseconds; 0 = unknown. */
+function nsToMs(v: unknown, field: string, bad: Bad): number {
   if (v === undefined || v === null) return 0;
   if (typeof v === 'number') return v / 1e6;
   if (typeof v === 'string') {
     if (v === '') return 0;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new InvalidRecord(`${field} must be a count of nanoseconds, got "${v}"`);
-    return n / 1e6;
+    if (Number.isFinite(n) && n >= 0) return n / 1e6;
+    bad.message ??= `${field} must be a count of nanoseconds, got "${cut(v, 40)}"`;
+    return Number.NaN;
   }
-  if (typeof v === 'object' && typeof (v as LongLike).toNumber === 'function') return (v as LongLike).toNumber() / 1e6;
-  throw new InvalidRecord(`${field} must be a count of nanoseconds`);
+  bad.message ??= `${field} must be a count of nanoseconds`;
+  return Number.NaN;
 }
 
 function enumInt(v: unknown, names: Readonly<Record<string, number>>): number {
@@ -112,76 +108,64 @@ function enumInt(v: unknown, names: Readonly<Record<string, number>>): number {
   return 0;
 }
 
-/** AnyValue to a string; 64-bit ints arrive as Long, string or number. */
-function anyToString(v: unknown): string {
+/** AnyValue to a string of at most `max` characters (the scan before parsing bounded the nesting). */
+function anyToString(v: unknown, max: number, limit: keyof Truncations, t: Truncations): string {
   if (!isObj(v)) return '';
-  if (typeof v.stringValue === 'string') return v.stringValue;
-  if (v.intValue !== undefined && v.intValue !== null) return String(v.intValue);
-  if (v.doubleValue !== undefined && v.doubleValue !== null) return String(v.doubleValue);
-  if (v.boolValue !== undefined && v.boolValue !== null) return String(v.boolValue);
-  if (isObj(v.arrayValue)) return JSON.stringify(arr(v.arrayValue.values, 'arrayValue.values').map(anyToString));
-  if (isObj(v.kvlistValue)) {
+  let s = '';
+  if (typeof v.stringValue === 'string') s = v.stringValue;
+  else if (v.intValue !== undefined && v.intValue !== null) s = String(v.intValue);
+  else if (v.doubleValue !== undefined && v.doubleValue !== null) s = String(v.doubleValue);
+  else if (v.boolValue !== undefined && v.boolValue !== null) s = String(v.boolValue);
+  else if (isObj(v.arrayValue)) {
+    const values = arr(v.arrayValue.values, 'arrayValue.values');
+    s = JSON.stringify(values.slice(0, max).map((x) => anyToString(x, max, limit, t)));
+  } else if (isObj(v.kvlistValue)) {
     const out: Record<string, string> = {};
-    for (const kv of arr(v.kvlistValue.values, 'kvlistValue.values')) {
-      if (isObj(kv) && typeof kv.key === 'string') out[kv.key] = anyToString(kv.value);
+    for (const kv of arr(v.kvlistValue.values, 'kvlistValue.values').slice(0, max)) {
+      if (isObj(kv) && typeof kv.key === 'string') out[cut(kv.key, max)] = anyToString(kv.value, max, limit, t);
     }
-    return JSON.stringify(out);
-  }
-  if (v.bytesValue instanceof Uint8Array) return Buffer.from(v.bytesValue).toString('base64');
-  if (typeof v.bytesValue === 'string') return v.bytesValue;
-  return '';
+    s = JSON.stringify(out);
+  } else if (typeof v.bytesValue === 'string') s = v.bytesValue;
+  return bounded(s, max, limit, t);
 }
 
-/** Reads only service.name and the seed attributes: the rest is not needed to correlate. */
-function scanAttributes(list: unknown, into: SeedAttributes | undefined): SeedAttributes | undefined {
+/** Reads only the seed attributes, among the first ATTRIBUTE_COUNT_LIMIT: the rest is not needed to correlate. */
+function scanAttributes(
+  list: unknown,
+  into: SeedAttributes | undefined,
+  limits: DecodeLimits,
+): SeedAttributes | undefined {
   if (!Array.isArray(list)) return into;
   let out = into;
-  for (const kv of list) {
+  const n = Math.min(list.length, limits.attributeCount);
+  if (list.length > n) limits.truncated.attribute_count += list.length - n;
+  for (let i = 0; i < n; i++) {
+    const kv = list[i];
     if (!isObj(kv) || typeof kv.key !== 'string' || !SEED_SET.has(kv.key)) continue;
     out = out === into ? { ...into } : out;
-    (out as SeedAttributes)[kv.key as SeedAttribute] = anyToString(kv.value);
+    (out as SeedAttributes)[kv.key as SeedAttribute] = anyToString(
+      kv.value,
+      limits.attributeValueLength,
+      'attribute_value',
+      limits.truncated,
+    );
   }
   return out;
 }
 
-function serviceName(resource: unknown): string {
+function serviceName(resource: unknown, limits: DecodeLimits): string {
   if (isObj(resource) && Array.isArray(resource.attributes)) {
-    for (const kv of resource.attributes) {
+    const list = resource.attributes;
+    const n = Math.min(list.length, limits.attributeCount);
+    for (let i = 0; i < n; i++) {
+      const kv = list[i];
       if (isObj(kv) && kv.key === 'service.name') {
-        const s = anyToString(kv.value);
+        const s = anyToString(kv.value, limits.serviceNameLength, 'service_name', limits.truncated);
         if (s) return s;
       }
     }
   }
   return 'unknown_service';
-}
-
-const SEVERITY_ALIASES: Readonly<Record<string, Severity>> = {
-  TRACE: 'TRACE',
-  DEBUG: 'DEBUG',
-  INFO: 'INFO',
-  INFORMATION: 'INFO',
-  NOTICE: 'INFO',
-  WARN: 'WARN',
-  WARNING: 'WARN',
-  ERROR: 'ERROR',
-  ERR: 'ERROR',
-  FATAL: 'FATAL',
-  CRITICAL: 'FATAL',
-  CRIT: 'FATAL',
-  EMERG: 'FATAL',
-  ALERT: 'FATAL',
-};
-const BY_NUMBER: readonly Severity[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
-
-/** Text if it names a known level, else the number's range (1-4 TRACE ... 21-24 FATAL). */
-export function severityOf(text: unknown, num: number): Severity {
-  if (typeof text === 'string' && text !== '') {
-    const known = SEVERITY_ALIASES[text.toUpperCase()];
-    if (known) return known;
-  }
-  if (num >= 1 && num <= 24) return BY_NUMBER[Math.floor((num - 1) / 4)];
-  return 'UNSPECIFIED';
 }
 
 const SEVERITY_NAMES: Record<string, number> = {};
@@ -191,20 +175,21 @@ for (let i = 0; i < 24; i++) {
   SEVERITY_NAMES[`SEVERITY_NUMBER_${level}${i % 4 === 0 ? '' : (i % 4) + 1}`] = i + 1;
 }
 
-function reject<T>(out: Decoded<T>, err: unknown): void {
-  if (!(err instanceof InvalidRecord)) throw err;
+function rejectRecord<T>(out: Decoded<T>, bad: Bad, message?: string): void {
   out.rejected++;
-  out.firstError ??= err.message;
+  if (message !== undefined) bad.message ??= message;
 }
 
-/** ExportLogsServiceRequest (decoded protobuf or parsed JSON) to log events. */
-export function logsFromRequest(req: unknown, opts: DecodeOptions): Decoded<LogEvent> {
+/** ExportLogsServiceRequest (parsed OTLP/JSON) to log events. */
+export function logsFromRequest(req: unknown, limits: DecodeLimits, withBody: boolean): Decoded<LogEvent> {
   if (!isObj(req)) throw new BadRequest('body must be an ExportLogsServiceRequest object');
   const out: Decoded<LogEvent> = { items: [], rejected: 0, firstError: undefined };
+  const bad: Bad = { message: undefined };
+  let records = 0;
   for (const rl of arr(req.resourceLogs, 'resourceLogs')) {
     if (!isObj(rl)) throw new BadRequest('resourceLogs[] must be objects');
-    const service = serviceName(rl.resource);
-    const resAttrs = scanAttributes(isObj(rl.resource) ? rl.resource.attributes : undefined, undefined);
+    const service = serviceName(rl.resource, limits);
+    const resAttrs = scanAttributes(isObj(rl.resource) ? rl.resource.attributes : undefined, undefined, limits);
     const scopes = [
       ...arr(rl.scopeLogs, 'scopeLogs'),
       ...arr(rl.instrumentationLibraryLogs, 'instrumentationLibraryLogs'),
@@ -212,35 +197,45 @@ export function logsFromRequest(req: unknown, opts: DecodeOptions): Decoded<LogE
     for (const sl of scopes) {
       if (!isObj(sl)) throw new BadRequest('scopeLogs[] must be objects');
       for (const r of arr(sl.logRecords ?? sl.logs, 'logRecords')) {
-        try {
-          if (!isObj(r)) throw new InvalidRecord('logRecords[] must be objects');
-          const time = nsToMs(r.timeUnixNano, 'timeUnixNano') || nsToMs(r.observedTimeUnixNano, 'observedTimeUnixNano');
-          out.items.push({
-            traceId: id(r.traceId, 16, 'traceId'),
-            spanId: id(r.spanId, 8, 'spanId'),
-            timeMs: time,
-            severity: severityOf(r.severityText, enumInt(r.severityNumber, SEVERITY_NAMES)),
-            service,
-            body: opts.withBody ? anyToString(r.body) : '',
-            attrs: scanAttributes(r.attributes, resAttrs),
-          });
-        } catch (err) {
-          reject(out, err);
+        if (++records > limits.maxRecords) throw tooManyRecords(limits.maxRecords);
+        if (!isObj(r)) {
+          rejectRecord(out, bad, 'logRecords[] must be objects');
+          continue;
         }
+        const traceId = id(r.traceId, 16, 'traceId', bad);
+        const spanId = id(r.spanId, 8, 'spanId', bad);
+        const time =
+          nsToMs(r.timeUnixNano, 'timeUnixNano', bad) || nsToMs(r.observedTimeUnixNano, 'observedTimeUnixNano', bad);
+        if (traceId === INVALID || spanId === INVALID || Number.isNaN(time)) {
+          rejectRecord(out, bad);
+          continue;
+        }
+        out.items.push({
+          traceId,
+          spanId,
+          timeMs: time,
+          severity: severityOf(r.severityText, enumInt(r.severityNumber, SEVERITY_NAMES)),
+          service,
+          body: withBody ? anyToString(r.body, limits.bodyLength, 'body', limits.truncated) : '',
+          attrs: scanAttributes(r.attributes, resAttrs, limits),
+        });
       }
     }
   }
+  out.firstError = bad.message;
   return out;
 }
 
-/** ExportTraceServiceRequest (decoded protobuf or parsed JSON) to span events. */
-export function spansFromRequest(req: unknown): Decoded<SpanEvent> {
+/** ExportTraceServiceRequest (parsed OTLP/JSON) to span events. */
+export function spansFromRequest(req: unknown, limits: DecodeLimits): Decoded<SpanEvent> {
   if (!isObj(req)) throw new BadRequest('body must be an ExportTraceServiceRequest object');
   const out: Decoded<SpanEvent> = { items: [], rejected: 0, firstError: undefined };
+  const bad: Bad = { message: undefined };
+  let records = 0;
   for (const rs of arr(req.resourceSpans, 'resourceSpans')) {
     if (!isObj(rs)) throw new BadRequest('resourceSpans[] must be objects');
-    const service = serviceName(rs.resource);
-    const resAttrs = scanAttributes(isObj(rs.resource) ? rs.resource.attributes : undefined, undefined);
+    const service = serviceName(rs.resource, limits);
+    const resAttrs = scanAttributes(isObj(rs.resource) ? rs.resource.attributes : undefined, undefined, limits);
     const scopes = [
       ...arr(rs.scopeSpans, 'scopeSpans'),
       ...arr(rs.instrumentationLibrarySpans, 'instrumentationLibrarySpans'),
@@ -248,33 +243,54 @@ export function spansFromRequest(req: unknown): Decoded<SpanEvent> {
     for (const ss of scopes) {
       if (!isObj(ss)) throw new BadRequest('scopeSpans[] must be objects');
       for (const s of arr(ss.spans, 'spans')) {
-        try {
-          if (!isObj(s)) throw new InvalidRecord('spans[] must be objects');
-          const traceId = id(s.traceId, 16, 'traceId');
-          const spanId = id(s.spanId, 8, 'spanId');
-          // A span without ids is invalid OTLP (the spec requires both), unlike a log without one.
-          if (traceId === null) throw new InvalidRecord('span traceId is missing or all zero');
-          if (spanId === null) throw new InvalidRecord('span spanId is missing or all zero');
-          const status = isObj(s.status) ? enumInt(s.status.code, STATUS_NAMES) : 0;
-          out.items.push({
-            traceId,
-            spanId,
-            service,
-            name: typeof s.name === 'string' ? s.name : '',
-            startMs: nsToMs(s.startTimeUnixNano, 'startTimeUnixNano'),
-            endMs: nsToMs(s.endTimeUnixNano, 'endTimeUnixNano'),
-            error: status === 2,
-            attrs: scanAttributes(s.attributes, resAttrs),
-          });
-        } catch (err) {
-          reject(out, err);
+        if (++records > limits.maxRecords) throw tooManyRecords(limits.maxRecords);
+        if (!isObj(s)) {
+          rejectRecord(out, bad, 'spans[] must be objects');
+          continue;
         }
+        const traceId = id(s.traceId, 16, 'traceId', bad);
+        const spanId = traceId === INVALID ? null : id(s.spanId, 8, 'spanId', bad);
+        if (traceId === INVALID || spanId === INVALID) {
+          rejectRecord(out, bad);
+          continue;
+        }
+        // A span without ids is invalid OTLP (the spec requires both), unlike a log without one.
+        if (traceId === null) {
+          rejectRecord(out, bad, 'span traceId is missing or all zero');
+          continue;
+        }
+        if (spanId === null) {
+          rejectRecord(out, bad, 'span spanId is missing or all zero');
+          continue;
+        }
+        const startMs = nsToMs(s.startTimeUnixNano, 'startTimeUnixNano', bad);
+        const endMs = nsToMs(s.endTimeUnixNano, 'endTimeUnixNano', bad);
+        if (Number.isNaN(startMs) || Number.isNaN(endMs)) {
+          rejectRecord(out, bad);
+          continue;
+        }
+        const status = isObj(s.status) ? enumInt(s.status.code, STATUS_NAMES) : 0;
+        out.items.push({
+          traceId,
+          spanId,
+          service,
+          name:
+            typeof s.name === 'string'
+              ? bounded(s.name, limits.attributeValueLength, 'attribute_value', limits.truncated)
+              : '',
+          startMs,
+          endMs,
+          error: status === 2,
+          attrs: scanAttributes(s.attributes, resAttrs, limits),
+        });
       }
     }
   }
+  out.firstError = bad.message;
   return out;
 }
 
+/** protobufjs's full decode; the engine reads requests with otlp-proto.ts, this is for tests and tools. */
 export function decodeProto(type: protobuf.Type, body: Buffer): unknown {
   try {
     return type.decode(body);
@@ -283,12 +299,38 @@ export function decodeProto(type: protobuf.Type, body: Buffer): unknown {
   }
 }
 
-export function parseJson(body: Buffer): unknown {
+/** Parses a JSON body after scanJson has bounded its depth, values and records. */
+export function parseJson(body: Buffer, shape: JsonShape, caps: JsonCaps): unknown {
+  scanJson(body, shape, caps);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {
     throw new BadRequest(`body is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/** One OTLP request body, protobuf or JSON, to records under the request's limits. */
+export function decodeLogsBody(
+  body: Buffer,
+  proto: boolean,
+  limits: DecodeLimits,
+  maxJsonValues: number,
+  withBody: boolean,
+): Decoded<LogEvent> {
+  if (proto) return decodeLogs(body, limits, withBody);
+  const caps = { maxDepth: limits.maxNestingDepth, maxValues: maxJsonValues, maxRecords: limits.maxRecords };
+  return logsFromRequest(body.length === 0 ? {} : parseJson(body, 'logs', caps), limits, withBody);
+}
+
+export function decodeSpansBody(
+  body: Buffer,
+  proto: boolean,
+  limits: DecodeLimits,
+  maxJsonValues: number,
+): Decoded<SpanEvent> {
+  if (proto) return decodeSpans(body, limits);
+  const caps = { maxDepth: limits.maxNestingDepth, maxValues: maxJsonValues, maxRecords: limits.maxRecords };
+  return spansFromRequest(body.length === 0 ? {} : parseJson(body, 'traces', caps), limits);
 }
 
 export type Signal = 'logs' | 'traces';

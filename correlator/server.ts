@@ -1,7 +1,9 @@
 // buildCorrelator(config, deps) makes the service without listening, reading env or signals:
 // tests drive it with fastify.inject or on 127.0.0.1:0, main.ts runs it.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import type { IncomingMessage } from 'node:http';
+import { Transform } from 'node:stream';
+import { gunzipSync, inflateSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { CorrelatorConfig } from './config.js';
@@ -10,20 +12,10 @@ import { correlationEntry, type LokiEntry, logEntry, lokiDestination } from './e
 import { type Destination, ExportQueue, type QueueHandle } from './export-queue.js';
 import { type TraceRequest, tempoDestination } from './export-tempo.js';
 import { grpcCodeOf, type OtlpGrpcServer, otlpGrpcServer } from './grpc.js';
+import { BadRequest, type DecodeLimits, noTruncations, type Truncations } from './limits.js';
 import { createMetrics } from './metrics.js';
 import type { Decoded, LogEvent, SpanEvent } from './model.js';
-import {
-  BadRequest,
-  decodeProto,
-  exportResponse,
-  LogsRequest,
-  logsFromRequest,
-  parseJson,
-  type Signal,
-  spansFromRequest,
-  statusProto,
-  TracesRequest,
-} from './otlp.js';
+import { decodeLogsBody, decodeSpansBody, exportResponse, parseJson, type Signal, statusProto } from './otlp.js';
 import { parseQuery } from './query.js';
 import { seedEvent, seedLogs } from './seed.js';
 import { type Correlation, CorrelationStore, view } from './store.js';
@@ -56,16 +48,34 @@ const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
 /** Seconds a client is told to wait when the queues are full or the engine is stopping. */
 const RETRY_AFTER_SECONDS = 5;
+/** Seconds a client is told to wait when too many request bytes are in flight: they clear fast. */
+const INFLIGHT_RETRY_AFTER_SECONDS = 1;
+/** What a 5xx answer says: the details are in the log, not for whoever sent the request. */
+const INTERNAL_MESSAGE = 'internal error';
 
 class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
     readonly reason: string,
+    readonly retryAfterSeconds = RETRY_AFTER_SECONDS,
   ) {
     super(message);
   }
 }
+
+const inflightError = (max: number) =>
+  new HttpError(
+    429,
+    `too many request bytes in flight (MAX_INFLIGHT_BYTES ${max}); retry later`,
+    'inflight',
+    INFLIGHT_RETRY_AFTER_SECONDS,
+  );
+
+// Rough heap bytes of a queued export item: what the queues' byte caps count.
+const lokiBytes = (e: LokiEntry) => 160 + e.line.length + e.service.length;
+const tempoBytes = (r: TraceRequest) => 64 + r.body.length;
+const datadogBytes = (e: Record<string, string>) => 200 + (e.message?.length ?? 0);
 
 function isProto(req: FastifyRequest): boolean {
   return (req.headers['content-type'] ?? '').toLowerCase().startsWith(PROTOBUF);
@@ -81,24 +91,34 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
   const metrics = createMetrics();
   const queueOpts = {
     maxRecords: config.exportQueueMaxRecords,
+    maxBytes: config.exportQueueMaxBytes,
+    maxElapsedMs: config.exportRetryMaxElapsedSeconds * 1000,
     batchSize: config.exportBatchSize,
     lingerMs: config.exportIntervalMs,
     backoffBaseMs: deps.backoff?.baseMs,
     backoffMaxMs: deps.backoff?.maxMs,
   };
-  const mkQueue = <T>(dest: Destination<T>, extra: Partial<typeof queueOpts> & { weight?: (t: T) => number } = {}) =>
-    new ExportQueue<T>(dest, { ...queueOpts, ...extra }, metrics, log.child({ destination: dest.name }));
+  const mkQueue = <T>(
+    dest: Destination<T>,
+    extra: Partial<typeof queueOpts> & { weight?: (t: T) => number; size: (t: T) => number; optional?: boolean },
+  ) => new ExportQueue<T>(dest, { ...queueOpts, ...extra }, metrics, log.child({ destination: dest.name }));
 
   const loki = config.lokiUrl
     ? mkQueue<LokiEntry>(
         lokiDestination({ url: config.lokiUrl, tenant: config.lokiTenant, labels: config.lokiLabels, env: config.env }),
+        { size: lokiBytes },
       )
     : undefined;
   const tempo = config.tempoOtlpUrl
-    ? mkQueue<TraceRequest>(tempoDestination(config.tempoOtlpUrl), { weight: (r) => r.spans })
+    ? mkQueue<TraceRequest>(tempoDestination(config.tempoOtlpUrl), { weight: (r) => r.spans, size: tempoBytes })
     : undefined;
+  // Optional: a Datadog outage drops its copies (counted) and never holds back ingest, Loki or Tempo.
   const datadog = config.datadog
-    ? mkQueue(datadogDestination(config.datadog), { batchSize: Math.min(config.exportBatchSize, DATADOG_MAX_BATCH) })
+    ? mkQueue(datadogDestination(config.datadog), {
+        batchSize: Math.min(config.exportBatchSize, DATADOG_MAX_BATCH),
+        size: datadogBytes,
+        optional: true,
+      })
     : undefined;
   const queues: QueueHandle[] = [loki, tempo, datadog].filter((q) => q !== undefined);
   const exportLogLines = config.exportReceivedLogs && loki !== undefined;
@@ -106,6 +126,8 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
   const store = new CorrelationStore({
     windowMs: config.windowSeconds * 1000,
     maxCorrelations: config.maxCorrelations,
+    maxBytes: config.maxStoreBytes,
+    maxServices: config.maxServicesPerCorrelation,
     now,
     onClose: (c: Correlation) => {
       metrics.correlationEvents.inc();
@@ -128,24 +150,69 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
     connectionTimeout: 30_000,
   });
 
+  // Request bytes held at once: bodies being received or waiting, and their decompressed copies.
+  // A request reserves its Content-Length before its body is read (or its bytes as they arrive
+  // when it has none) and its decompressed size after; over the budget it is answered 429, and
+  // everything is given back when its answer is done.
+  let inflight = 0;
+  const held = new WeakMap<IncomingMessage, number>();
+  const reserve = (req: IncomingMessage, n: number): boolean => {
+    if (inflight + n > config.maxInflightBytes) return false;
+    inflight += n;
+    const before = held.get(req);
+    held.set(req, (before ?? 0) + n);
+    return true;
+  };
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method !== 'POST') return;
+    reply.raw.once('close', () => {
+      inflight -= held.get(req.raw) ?? 0;
+      held.delete(req.raw);
+    });
+    const length = Number(req.headers['content-length'] ?? Number.NaN);
+    // Over MAX_BODY_BYTES is fastify's 413 before any byte is read; no need to reserve for it.
+    if (Number.isFinite(length) && length <= config.maxBodyBytes && !reserve(req.raw, length)) {
+      throw inflightError(config.maxInflightBytes);
+    }
+  });
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    if (held.has(req.raw)) return payload;
+    // No Content-Length (chunked): count the bytes as they come.
+    const raw = req.raw;
+    return payload.pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          if (!reserve(raw, chunk.length)) return cb(inflightError(config.maxInflightBytes));
+          cb(null, chunk);
+        },
+      }),
+    );
+  });
+
   // Only the two OTLP encodings; anything else is a 415 from fastify itself.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser([JSON_TYPE, PROTOBUF], { parseAs: 'buffer' }, (req, body, done) => {
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
     if (encoding === 'identity') return done(null, body);
-    if (encoding !== 'gzip') {
+    if (encoding !== 'gzip' && encoding !== 'deflate') {
       return done(new HttpError(415, `Content-Encoding "${encoding}" is not supported; use gzip`, 'encoding'));
     }
+    const step = encoding === 'gzip' ? 'gunzip' : 'inflate';
+    let out: Buffer;
     try {
-      done(null, gunzipSync(body as Buffer, { maxOutputLength: config.maxBodyBytes }));
+      // Decompression stops at the cap: a few KB of gzip never become more than MAX_BODY_BYTES.
+      const opts = { maxOutputLength: config.maxBodyBytes };
+      out = encoding === 'gzip' ? gunzipSync(body as Buffer, opts) : inflateSync(body as Buffer, opts);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
         return done(
-          new HttpError(413, `body is over MAX_BODY_BYTES (${config.maxBodyBytes}) after gunzip`, 'too_large'),
+          new HttpError(413, `body is over MAX_BODY_BYTES (${config.maxBodyBytes}) after ${step}`, 'too_large'),
         );
       }
-      done(new HttpError(400, `body is not valid gzip: ${(err as Error).message}`, 'bad_gzip'));
+      return done(new HttpError(400, `body is not valid ${encoding}: ${(err as Error).message}`, `bad_${encoding}`));
     }
+    if (!reserve(req.raw, out.length)) return done(inflightError(config.maxInflightBytes));
+    done(null, out);
   });
 
   /** Basic auth over HTTP and gRPC alike; true when auth is off. */
@@ -154,15 +221,14 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
     const user = digest(config.basicAuth.user);
     const password = digest(config.basicAuth.password);
     return (header: string | undefined) => {
-      const m = /^Basic\s+(\S+)$/i.exec(header ?? '');
+      const m = /^Basic\s+(\S{1,4096})$/i.exec(header ?? '');
       const decoded = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
       const colon = decoded.indexOf(':');
-      // Digests make both sides the same length, so timingSafeEqual compares in constant time.
-      return (
-        colon >= 0 &&
-        timingSafeEqual(digest(decoded.slice(0, colon)), user) &&
-        timingSafeEqual(digest(decoded.slice(colon + 1)), password)
-      );
+      // Digests make both sides the same length, so timingSafeEqual compares in constant time; both
+      // are always compared, so the time does not tell a right user name from a wrong one either.
+      const userOk = timingSafeEqual(digest(colon >= 0 ? decoded.slice(0, colon) : decoded), user);
+      const passwordOk = timingSafeEqual(digest(colon >= 0 ? decoded.slice(colon + 1) : ''), password);
+      return colon >= 0 && userOk && passwordOk;
     };
   })();
 
@@ -190,7 +256,7 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string; reason?: string }, req, reply) => {
     let status = err.statusCode ?? 500;
-    let message = err.message;
+    let message = status >= 500 && status !== 503 ? INTERNAL_MESSAGE : err.message;
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `body is over MAX_BODY_BYTES (${config.maxBodyBytes})`;
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       status = 415;
@@ -199,33 +265,53 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
     const reason = reasonOf(status, err.reason);
     if (req.method === 'POST') noteRefusal(status, reason, message, req.url, err);
     else if (status >= 500) log.error({ err, url: req.url }, 'Request failed');
-    if (status === 429 || status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    if (status === 429 || status === 503) {
+      reply.header('retry-after', String((err as Partial<HttpError>).retryAfterSeconds ?? RETRY_AFTER_SECONDS));
+    }
     reply.code(status);
     if (isProto(req)) return reply.type(PROTOBUF).send(statusProto(grpcCodeOf(status), message));
     return reply.type(JSON_TYPE).send({ code: grpcCodeOf(status), message, status });
   });
 
   /** Refuses work the queues could not hold: the client keeps it and retries. */
-  function admit(records: number, forQueues: readonly (QueueHandle | undefined)[]): void {
+  function admit(records: number, forQueues: readonly (QueueHandle | undefined)[], bytes = 0): void {
     if (stopping) throw new HttpError(503, 'the correlator is shutting down; retry on another replica', 'stopping');
-    // Any full queue refuses everything: accepted data later becomes correlation records for every queue.
+    // Any full required queue refuses everything: accepted data later becomes correlation records
+    // for every queue. An optional one (Datadog) drops instead, and is not asked.
     for (const q of queues) {
-      if (q.full) throw new HttpError(429, `export queue "${q.name}" is full; retry later`, 'queue_full');
+      if (!q.optional && q.full)
+        throw new HttpError(429, `export queue "${q.name}" is full; retry later`, 'queue_full');
     }
     for (const q of forQueues) {
-      if (q && !q.hasRoom(records))
+      if (q && !q.optional && !q.hasRoom(records, bytes))
         throw new HttpError(429, `export queue "${q.name}" is full; retry later`, 'queue_full');
     }
   }
 
-  function checkBatch(n: number): void {
-    if (n > config.maxBatchSize) {
-      throw new HttpError(400, `batch has ${n} records, over MAX_BATCH_SIZE (${config.maxBatchSize})`, 'batch_size');
+  /** The limits one request is decoded under; its truncations are counted once it is done. */
+  function limitsFor(): DecodeLimits {
+    return {
+      ...config.limits,
+      maxRecords: config.maxBatchSize,
+      maxNestingDepth: config.maxNestingDepth,
+      truncated: noTruncations(),
+    };
+  }
+
+  function countTruncations(t: Truncations): void {
+    for (const k in t) {
+      const n = t[k as keyof Truncations];
+      if (n > 0) metrics.ingestTruncations.inc({ limit: k }, n);
     }
   }
 
+  const jsonCaps = () => ({
+    maxDepth: config.maxNestingDepth,
+    maxValues: config.maxJsonValues,
+    maxRecords: config.maxBatchSize,
+  });
+
   function acceptLogs(decoded: Decoded<LogEvent>, source: string): void {
-    checkBatch(decoded.items.length + decoded.rejected);
     admit(decoded.items.length, exportLogLines ? [loki] : []);
     store.addLogs(decoded.items);
     metrics.logRecordsReceived.inc({ source }, decoded.items.length);
@@ -240,8 +326,7 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
   }
 
   function acceptSpans(decoded: Decoded<SpanEvent>, body: Buffer, proto: boolean, source: string): void {
-    checkBatch(decoded.items.length + decoded.rejected);
-    admit(decoded.items.length, [tempo]);
+    admit(decoded.items.length, [tempo], tempo ? tempoBytes({ proto, body, spans: 0 }) : 0);
     store.addSpans(decoded.items);
     metrics.tracesReceived.inc({ source }, decoded.items.length);
     if (decoded.rejected > 0) metrics.recordsRejected.inc({ signal: 'traces' }, decoded.rejected);
@@ -252,23 +337,23 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
   /** One OTLP export request, over HTTP or gRPC: decode, admit, correlate; returns the OTLP answer. */
   function ingestOtlp(signal: Signal, body: Buffer | undefined, proto: boolean, source: string): Buffer | object {
     if (stopping) throw new HttpError(503, 'the correlator is shutting down; retry on another replica', 'stopping');
-    const obj =
-      body === undefined || body.length === 0
-        ? {}
-        : proto
-          ? decodeProto(signal === 'logs' ? LogsRequest : TracesRequest, body)
-          : parseJson(body);
-    let decoded: Decoded<LogEvent | SpanEvent>;
-    if (signal === 'logs') {
-      const d = logsFromRequest(obj, { withBody: exportLogLines });
-      acceptLogs(d, source);
-      decoded = d;
-    } else {
-      const d = spansFromRequest(obj);
-      acceptSpans(d, body ?? Buffer.alloc(0), proto, source);
-      decoded = d;
+    const bytes = body ?? Buffer.alloc(0);
+    const limits = limitsFor();
+    try {
+      let decoded: Decoded<LogEvent | SpanEvent>;
+      if (signal === 'logs') {
+        const d = decodeLogsBody(bytes, proto, limits, config.maxJsonValues, exportLogLines);
+        acceptLogs(d, source);
+        decoded = d;
+      } else {
+        const d = decodeSpansBody(bytes, proto, limits, config.maxJsonValues);
+        acceptSpans(d, bytes, proto, source);
+        decoded = d;
+      }
+      return exportResponse(signal, proto, decoded.rejected, decoded.firstError);
+    } finally {
+      countTruncations(limits.truncated);
     }
-    return exportResponse(signal, proto, decoded.rejected, decoded.firstError);
   }
 
   function otlp(signal: Signal) {
@@ -288,6 +373,7 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
         const e = err as Error & { statusCode?: number; reason?: string };
         const status = e.statusCode ?? 500;
         noteRefusal(status, reasonOf(status, e.reason), e.message, `grpc ${signal}`, e);
+        if (status >= 500 && status !== 503) throw new HttpError(500, INTERNAL_MESSAGE, 'internal');
         throw err;
       }
     },
@@ -304,11 +390,17 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
     if (isProto(req)) throw new HttpError(415, `this endpoint takes ${JSON_TYPE}`, 'content_type');
     const body = req.body as Buffer | undefined;
     if (!body || body.length === 0) throw new BadRequest('body is empty; expected a JSON object');
-    return parseJson(body);
+    return parseJson(body, 'seed', jsonCaps());
   }
 
   app.post('/api/logs', async (req, reply) => {
-    const decoded = seedLogs(jsonBody(req), { withBody: exportLogLines }, config.maxBatchSize);
+    const limits = limitsFor();
+    let decoded: Decoded<LogEvent>;
+    try {
+      decoded = seedLogs(jsonBody(req), limits, exportLogLines);
+    } finally {
+      countTruncations(limits.truncated);
+    }
     acceptLogs(decoded, 'api');
     return reply.send({
       accepted: decoded.items.length,
@@ -318,7 +410,13 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
   });
 
   app.post('/api/events', async (req, reply) => {
-    const event = seedEvent(jsonBody(req));
+    const limits = limitsFor();
+    let event: LogEvent;
+    try {
+      event = seedEvent(jsonBody(req), limits);
+    } finally {
+      countTruncations(limits.truncated);
+    }
     acceptLogs({ items: [event], rejected: 0, firstError: undefined }, 'event');
     const c = store.query({ traceId: event.traceId ?? undefined, limit: 1 })[0];
     return reply.code(202).send({ accepted: 1, correlation_id: c ? view(c).correlation_id : null });
@@ -340,9 +438,16 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
   app.get('/metrics', async (_req, reply) => {
     metrics.correlationsHeld.set(store.size);
     metrics.correlationsOpen.set(store.openCount);
+    metrics.correlationsHeldBytes.set(store.bytes);
+    metrics.ingestInflightBytes.set(inflight);
+    if (store.servicesDropped > servicesDroppedSeen) {
+      metrics.correlationServicesDropped.inc(store.servicesDropped - servicesDroppedSeen);
+      servicesDroppedSeen = store.servicesDropped;
+    }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  let servicesDroppedSeen = 0;
   let timer: NodeJS.Timeout | undefined;
   const sweepEvery = deps.sweepIntervalMs ?? Math.min(1000, config.windowSeconds * 250);
 

@@ -12,6 +12,11 @@
 // each summarising the event times and services its records have ever had; a block that cannot
 // match is skipped whole. Summaries only ever widen, so they may keep a block that no longer
 // matches (it is then scanned), never skip one that does.
+//
+// Two budgets bound what is held, whichever is reached first evicting the oldest record: the
+// record count (MAX_CORRELATIONS) and an estimate of their bytes (MAX_STORE_BYTES), which a sender
+// moves with long attribute values and many services. A record lists at most maxServices services
+// (the rest are counted), and a service name is held once however many records name it.
 import type { LogEvent, SeedAttributes, Severity, SpanEvent } from './model.js';
 
 export interface Correlation {
@@ -30,6 +35,8 @@ export interface Correlation {
   /** Arrival time of the first record (engine clock). */
   readonly openedAt: number;
   closedAt: number | undefined;
+  /** Estimated heap bytes of the record, its index entries and what only it references. */
+  bytes: number;
 }
 
 export interface CorrelationView {
@@ -60,6 +67,10 @@ export interface Query {
 export interface StoreOptions {
   readonly windowMs: number;
   readonly maxCorrelations: number;
+  /** Estimated bytes held; past it the oldest records are evicted as for maxCorrelations. */
+  readonly maxBytes?: number;
+  /** Services one record lists; more are counted in servicesDropped. */
+  readonly maxServices?: number;
   readonly now: () => number;
   /** Called once per record when its window ends or it is evicted while still open. */
   readonly onClose: (c: Correlation) => void;
@@ -93,6 +104,29 @@ const NO_ATTRIBUTES: SeedAttributes = Object.freeze({});
 /** Records per block summary: small enough to skip precisely, large enough to be few (400 at 100k). */
 const BLOCK = 256;
 
+// Byte estimates (64-bit V8, measured with the sustained benchmark: ~620 bytes per one-span record).
+/** A record with its trace id, list slot, open and trace index entries and its share of a block. */
+const RECORD_BYTES = 620;
+/** One service of a record: its array slot and the block summary's set entry. */
+const SERVICE_REF_BYTES = 24;
+/** A held service name's own entry, besides its characters. */
+const SERVICE_NAME_BYTES = 80;
+/** One seed attribute besides its value's characters; and the object that holds them, once. */
+const ATTRIBUTE_BYTES = 40;
+const OBJECT_BYTES = 64;
+
+/** Characters to bytes: one per Latin-1 character, two otherwise (V8's two string kinds). */
+function stringBytes(s: string): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the Latin-1 range itself
+  return 24 + (/^[\x00-\xff]*$/.test(s) ? s.length : 2 * s.length);
+}
+
+interface HeldService {
+  /** The one copy of the name that every record naming it shares. */
+  readonly name: string;
+  records: number;
+}
+
 interface Block {
   /** Smallest and largest event (or arrival) time any record of the block had. */
   minMs: number;
@@ -110,13 +144,16 @@ export class CorrelationStore {
   /** A trace's records: the record itself while it has one (the usual case), else an array. */
   private readonly byTrace = new Map<string, Correlation | Correlation[]>();
   /** Held records per service, so a query for a service nobody has skips the scan. */
-  private readonly serviceCounts = new Map<string, number>();
+  private readonly serviceCounts = new Map<string, HeldService>();
+  private heldBytes = 0;
   private nextId = 1;
   /** Block summaries; blocks[k] covers record ids [(blockBase + k) * BLOCK, +BLOCK). */
   private blocks: Block[] = [];
   private blockBase = 0;
   evictedOpen = 0;
   evictedClosed = 0;
+  /** Services not added to a record already listing maxServices. */
+  servicesDropped = 0;
   /** Blocks queries skipped unread (tests check the summaries are used at all). */
   skippedBlocks = 0;
 
@@ -130,6 +167,11 @@ export class CorrelationStore {
     return this.open.size;
   }
 
+  /** Estimated bytes of what is held. */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
   addSpans(spans: readonly SpanEvent[]): void {
     const now = this.opts.now();
     for (const s of spans) {
@@ -141,6 +183,7 @@ export class CorrelationStore {
       this.widen(c, s.endMs);
       if (s.attrs) this.merge(c, s.attrs);
     }
+    this.keepWithinBytes(now);
   }
 
   /** Logs without a trace id are not correlated; the caller counts them. */
@@ -150,12 +193,23 @@ export class CorrelationStore {
       if (l.traceId === null) continue;
       const c = this.entry(l.traceId, now);
       c.logCount++;
-      if (c.logsBySeverity === NO_COUNTS) c.logsBySeverity = {};
+      if (c.logsBySeverity === NO_COUNTS) {
+        c.logsBySeverity = {};
+        this.grow(c, OBJECT_BYTES);
+      }
       c.logsBySeverity[l.severity] = (c.logsBySeverity[l.severity] ?? 0) + 1;
       this.addService(c, l.service);
       this.widen(c, l.timeMs);
       if (l.attrs) this.merge(c, l.attrs);
     }
+    this.keepWithinBytes(now);
+  }
+
+  /** Evicts the oldest records while the estimate is over the byte budget (keeping at least one). */
+  private keepWithinBytes(now: number): void {
+    const max = this.opts.maxBytes;
+    if (max === undefined) return;
+    while (this.heldBytes > max && this.size > 1) this.evictOldest(now);
   }
 
   /** Closes every record whose window has ended. Returns how many it closed. */
@@ -251,8 +305,10 @@ export class CorrelationStore {
       attributes: NO_ATTRIBUTES,
       openedAt: now,
       closedAt: undefined,
+      bytes: RECORD_BYTES,
     };
     if (this.size >= this.opts.maxCorrelations) this.evictOldest(now);
+    this.heldBytes += RECORD_BYTES;
     this.list.push(c);
     const b = this.block(c);
     if (now < b.minMs) b.minMs = now;
@@ -277,10 +333,14 @@ export class CorrelationStore {
       this.evictedClosed++;
     }
     this.opts.onEvict?.(c, wasOpen);
+    this.heldBytes -= c.bytes;
     for (const s of c.services) {
-      const n = (this.serviceCounts.get(s) ?? 1) - 1;
-      if (n === 0) this.serviceCounts.delete(s);
-      else this.serviceCounts.set(s, n);
+      const held = this.serviceCounts.get(s);
+      if (held === undefined) continue;
+      if (--held.records === 0) {
+        this.serviceCounts.delete(s);
+        this.heldBytes -= SERVICE_NAME_BYTES + stringBytes(s);
+      }
     }
     this.head++;
     if (c.id % BLOCK === BLOCK - 1) {
@@ -311,9 +371,26 @@ export class CorrelationStore {
 
   private addService(c: Correlation, service: string): void {
     if (c.services.includes(service)) return;
-    c.services = c.services.length === 0 ? [service] : [...c.services, service];
-    this.block(c).services.add(service);
-    this.serviceCounts.set(service, (this.serviceCounts.get(service) ?? 0) + 1);
+    if (c.services.length >= (this.opts.maxServices ?? Number.POSITIVE_INFINITY)) {
+      this.servicesDropped++;
+      return;
+    }
+    let held = this.serviceCounts.get(service);
+    if (held === undefined) {
+      held = { name: service, records: 0 };
+      this.serviceCounts.set(service, held);
+      this.heldBytes += SERVICE_NAME_BYTES + stringBytes(service);
+    }
+    held.records++;
+    const name = held.name;
+    c.services = c.services.length === 0 ? [name] : [...c.services, name];
+    this.block(c).services.add(name);
+    this.grow(c, SERVICE_REF_BYTES);
+  }
+
+  private grow(c: Correlation, bytes: number): void {
+    c.bytes += bytes;
+    this.heldBytes += bytes;
   }
 
   private widen(c: Correlation, ms: number): void {
@@ -329,9 +406,14 @@ export class CorrelationStore {
   private merge(c: Correlation, attrs: SeedAttributes): void {
     for (const k in attrs) {
       const key = k as keyof SeedAttributes;
-      if (c.attributes[key] === undefined) {
-        if (c.attributes === NO_ATTRIBUTES) c.attributes = {};
-        c.attributes[key] = attrs[key];
+      const value = attrs[key];
+      if (c.attributes[key] === undefined && value !== undefined) {
+        if (c.attributes === NO_ATTRIBUTES) {
+          c.attributes = {};
+          this.grow(c, OBJECT_BYTES);
+        }
+        c.attributes[key] = value;
+        this.grow(c, ATTRIBUTE_BYTES + stringBytes(value));
       }
     }
   }

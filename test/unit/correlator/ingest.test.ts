@@ -247,7 +247,7 @@ describe('bad input', () => {
     await stillServes(c);
   });
 
-  it('answers a batch over MAX_BATCH_SIZE with 400 naming the setting', async () => {
+  it('answers a batch over MAX_BATCH_SIZE with 413 naming the setting', async () => {
     const c = aCorrelator({ MAX_BATCH_SIZE: '3' });
     const r = await call(c, {
       method: 'POST',
@@ -257,14 +257,15 @@ describe('bad input', () => {
         Array.from({ length: 4 }, () => ({ traceId: TRACE_A })),
       ),
     });
-    expect(r.statusCode).toBe(400);
-    expect(r.json().message).toBe('batch has 4 records, over MAX_BATCH_SIZE (3)');
+    // 413 since the input bounds (issue 12): decoding stops at the cap, so the total is not known.
+    expect(r.statusCode).toBe(413);
+    expect(r.json().message).toBe('batch has more than 3 records, over MAX_BATCH_SIZE (3)');
     const seed = await call(c, {
       method: 'POST',
       url: '/api/logs',
       payload: { resource: { service: 's' }, records: [{}, {}, {}, {}] },
     });
-    expect(seed.statusCode).toBe(400);
+    expect(seed.statusCode).toBe(413);
     expect(await correlations(c)).toEqual([]);
   });
 
