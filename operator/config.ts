@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { type Flags, parseFlags } from '../lib/args.js';
 import type { OperatorConfig } from './operator.js';
+import type { RemediationConfig } from './remediation.js';
 
 export interface RunConfig {
   kubeconfig?: string;
@@ -24,6 +25,10 @@ const FLAGS: Record<string, string> = {
   'log-level': 'LOG_LEVEL',
   'prometheus-url': 'VIGIL_PROMETHEUS_URL',
   'budget-interval-seconds': 'VIGIL_BUDGET_INTERVAL_SECONDS',
+  'remediation-token-secret': 'VIGIL_REMEDIATION_TOKEN_SECRET',
+  'remediation-port': 'VIGIL_REMEDIATION_PORT',
+  'remediation-url': 'VIGIL_REMEDIATION_URL',
+  'alertmanager-url': 'VIGIL_ALERTMANAGER_URL',
 };
 export const OPERATOR_FLAGS = Object.keys(FLAGS).map((f) => `--${f}`);
 const FLAG_SPECS: Flags = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' }]));
@@ -68,6 +73,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     errors.push(`LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, got "${logLevel}"`);
   }
   const leaderElect = bool('VIGIL_LEADER_ELECT', false);
+  const remediation = remediationConfig(v, errors, url);
   const config: RunConfig = {
     kubeconfig: v.KUBECONFIG || undefined,
     logLevel,
@@ -79,6 +85,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
       watchTimeoutSeconds: int('VIGIL_WATCH_TIMEOUT_SECONDS', 300, 5, 3600),
       budgetIntervalMs: int('VIGIL_BUDGET_INTERVAL_SECONDS', 120, 5, 3600) * 1000,
       prometheusUrl: url('VIGIL_PROMETHEUS_URL'),
+      remediation,
       leaderElection: leaderElect
         ? {
             namespace: v.POD_NAMESPACE || 'vigil-system',
@@ -90,4 +97,31 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
   };
   if (errors.length) throw new Error(`invalid configuration:\n  ${errors.join('\n  ')}`);
   return config;
+}
+
+/**
+ * The remediation receiver is on when its token Secret is named: VIGIL_REMEDIATION_TOKEN_SECRET is
+ * namespace/name[:key] (key `token`), VIGIL_REMEDIATION_PORT is [host:]port (0.0.0.0:9444).
+ */
+function remediationConfig(
+  v: Record<string, string | undefined>,
+  errors: string[],
+  url: (name: string) => string | undefined,
+): RemediationConfig | undefined {
+  const secret = v.VIGIL_REMEDIATION_TOKEN_SECRET;
+  if (!secret) return undefined;
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)(:([-._a-zA-Z0-9]+))?$/.exec(secret);
+  if (!m) errors.push(`VIGIL_REMEDIATION_TOKEN_SECRET must be namespace/name or namespace/name:key, got "${secret}"`);
+  const rawPort = v.VIGIL_REMEDIATION_PORT || '9444';
+  const p = /^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5})$/.exec(rawPort);
+  const port = p ? Number(p[2]) : Number.NaN;
+  if (!p || port > 65535) errors.push(`VIGIL_REMEDIATION_PORT must be [host:]port, got "${rawPort}"`);
+  const ns = v.POD_NAMESPACE || 'vigil-system';
+  return {
+    host: p?.[1] ?? '0.0.0.0',
+    port: Number.isNaN(port) ? 0 : port,
+    tokenSecret: { namespace: m?.[1] ?? '', name: m?.[3] ?? '', key: m?.[6] ?? 'token' },
+    url: url('VIGIL_REMEDIATION_URL') ?? `http://vigil-operator.${ns}.svc:${Number.isNaN(port) ? 9444 : port}`,
+    alertmanagerUrl: url('VIGIL_ALERTMANAGER_URL'),
+  };
 }

@@ -18,10 +18,13 @@ import {
   PLURAL_SLO,
   PLURAL_STACK,
 } from '../conventions/index.js';
+import { KIND_REMEDIATION, PLURAL_REMEDIATION } from '../conventions/remediation.js';
+import { renderStack } from '../desired/stack/index.js';
 import { type KeptInformer, type KubeConnection, LeaderElector } from '../kube/index.js';
 import type { KubeObject } from '../kube/types.js';
 import { healthServer } from './health.js';
 import { type OperatorMetrics, operatorMetrics } from './metrics.js';
+import { type RemediationConfig, remediationWiring } from './remediation.js';
 
 export interface OperatorConfig {
   /** Watch these namespaces only; all namespaces when undefined. */
@@ -38,6 +41,8 @@ export interface OperatorConfig {
   prometheusUrl?: string;
   /** How often each SLO's live budget is read. */
   budgetIntervalMs?: number;
+  /** The remediation receiver and the RemediationPolicy controller; off when undefined. */
+  remediation?: RemediationConfig;
 }
 
 export interface OperatorDeps {
@@ -69,6 +74,8 @@ export interface Operator {
   readonly healthAddress: { port: number } | undefined;
   readonly isLeader: boolean;
   readonly metrics: OperatorMetrics;
+  /** Where the remediation receiver listens, when it is on. */
+  readonly remediationAddress?: { port: number };
 }
 
 export function buildOperator(deps: OperatorDeps): Operator {
@@ -91,7 +98,22 @@ export function buildOperator(deps: OperatorDeps): Operator {
     return undefined;
   };
 
+  const remediation = config.remediation
+    ? remediationWiring({
+        kube,
+        log,
+        now,
+        register: metrics.register,
+        config: config.remediation,
+        isActive: () => (elector ? elector.isLeader : true) && controllersRunning && informers.every((i) => i.synced),
+        listPolicies: () => (primary.get(KIND_REMEDIATION) ?? []).flatMap((i) => i.list()),
+        getPolicy: cacheGet(KIND_REMEDIATION),
+        enqueueStack: (ns, name) => enqueue(KIND_STACK, ns, name),
+      })
+    : undefined;
+
   const stacks = new StackReconciler({
+    ...(remediation ? { render: (s) => renderStack(s, remediation.renderInputs(s)) } : {}),
     kube: kube.api,
     getStack: cacheGet(KIND_STACK),
     log,
@@ -116,6 +138,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
     [KIND_STACK]: (ns, name) => stacks.reconcile(ns, name),
     [KIND_SLO]: (ns, name) => slos.reconcile(ns, name),
   };
+  if (remediation) handlers[KIND_REMEDIATION] = (ns, name) => remediation.reconciler.reconcile(ns, name);
   for (const [kind, r] of Object.entries(deps.reconcilers ?? {})) {
     if (r) handlers[kind] = (ns, name) => r.reconcile(ns, name, { get: cacheGet(kind) });
   }
@@ -177,6 +200,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
     const primaries: [string, string][] = [
       [KIND_STACK, PLURAL_STACK],
       [KIND_SLO, PLURAL_SLO],
+      ...(remediation ? [[KIND_REMEDIATION, PLURAL_REMEDIATION] as [string, string]] : []),
       ...Object.entries(deps.reconcilers ?? {}).map(([k, r]) => [k, (r as KindReconciler).plural] as [string, string]),
     ];
     for (const [kind, plural] of primaries) {
@@ -229,6 +253,9 @@ export function buildOperator(deps: OperatorDeps): Operator {
       return elector ? elector.isLeader : controllersRunning;
     },
     metrics,
+    get remediationAddress() {
+      return remediation?.address;
+    },
     async start() {
       if (config.healthPort !== undefined) {
         server = healthServer(metrics.register, {
@@ -237,6 +264,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
         });
         await new Promise<void>((resolve) => server!.listen(config.healthPort, '0.0.0.0', resolve));
       }
+      await remediation?.start();
       if (!config.leaderElection) {
         await startControllers();
         return;
@@ -267,6 +295,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
       await Promise.all(informers.map((i) => i.stop()));
       await queue.shutdown();
       await elector?.stop();
+      await remediation?.stop();
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       log.info('Stopped operator');
     },
