@@ -23,11 +23,30 @@ export const SEVERITY_WARNING = 'warning';
 export type Severity = typeof SEVERITY_CRITICAL | typeof SEVERITY_WARNING;
 
 /** Rule files, one per area; `alerts/<name>.yaml` in the repository, the same key in the rules ConfigMap. */
-export const ALERT_FILES = ['stack', 'collector', 'prometheus', 'loki', 'tempo', 'correlator', 'operator'] as const;
+export const ALERT_FILES = [
+  'stack',
+  'collector',
+  'prometheus',
+  'loki',
+  'tempo',
+  'correlator',
+  'operator',
+  // The cluster the stack runs in (spec.metrics.cluster): nodes, and the workloads on them.
+  'nodes',
+  'workloads',
+] as const;
 export type AlertFile = (typeof ALERT_FILES)[number];
 export const alertFileKey = (name: AlertFile): string => `vigil-${name}.rules.yaml`;
 
-export const DASHBOARDS = ['stack-health', 'correlation-overview', 'slo-overview'] as const;
+export const DASHBOARDS = [
+  'stack-health',
+  'correlation-overview',
+  'slo-overview',
+  // The cluster (spec.metrics.cluster) and the services' RED metrics from span metrics.
+  'cluster-nodes',
+  'cluster-workloads',
+  'service-red',
+] as const;
 export type DashboardName = (typeof DASHBOARDS)[number];
 /** Grafana limits uids to 40 characters; these are fixed so links to a dashboard survive re-renders. */
 export const dashboardUid = (name: DashboardName): string => `vigil-${name}`;

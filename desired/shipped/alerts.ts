@@ -3,7 +3,7 @@
 // does not depend on which components a stack runs: an alert about a component that is off has no
 // series to fire on. Metric names are the ones the pinned images expose (the collector's were read
 // from a running v0.161 collector: its counters carry no _total suffix).
-import { CorrelatorMetrics as C, OperatorMetrics } from '../../conventions/index.js';
+import { CorrelatorMetrics as C, ClusterJobs as J, OperatorMetrics } from '../../conventions/index.js';
 import {
   ALERT_SERVICE,
   type AlertFile,
@@ -129,6 +129,16 @@ const prometheus: AlertingRule[] = [
     description:
       'The {{ $labels.integration }} integration on {{ $labels.pod }} has failed to send notifications for 10 minutes.',
   }),
+  alert({
+    name: 'VigilScrapeLimitHit',
+    expr: 'sum by (instance) (increase(prometheus_target_scrapes_exceeded_sample_limit_total[10m])) + sum by (instance) (increase(prometheus_target_scrape_pool_exceeded_label_limits_total[10m])) > 0',
+    for: '5m',
+    severity: SEVERITY_WARNING,
+    component: 'prometheus',
+    summary: "Scrapes fail on a job's sample or label limit.",
+    description:
+      'Prometheus {{ $labels.instance }} refused {{ $value | humanize }} scrapes in 10 minutes because a target exposed more samples, or a series more labels, than its job allows; those targets show up == 0 and store nothing.',
+  }),
 ];
 
 const lokiPush = 'route=~"loki_api_v1_push|otlp_v1_logs"';
@@ -236,7 +246,189 @@ const operator: AlertingRule[] = [
   }),
 ];
 
-const RULES: Record<AlertFile, AlertingRule[]> = { stack, collector, prometheus, loki, tempo, correlator, operator };
+// The cluster's own metrics (spec.metrics.cluster; docs/cluster-metrics.md). Names are the ones the
+// components really expose: node-exporter's node_*, the k8s_cluster receiver's k8s_* through the
+// prometheus exporter (read from the real ones by test/unit/cluster/ and
+// test/integration/cluster-state.test.ts), the kubelet's and cAdvisor's from their documentation.
+// Object labels are the ones desired/stack/prometheus.ts gives them: namespace, pod, container, node.
+const NE = `job="${J.nodeExporter}"`;
+const KS = `job="${J.clusterState}"`;
+const CADVISOR = `job="${J.cadvisor}", container!="", container!="POD"`;
+const CONTAINER = 'namespace, pod, container';
+/** node_filesystem_* of the node's real file systems, not of its pseudo and in-memory ones. */
+const FS = `${NE}, fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*", mountpoint!~"/run.*|/var/lib/kubelet/pods/.*"`;
+
+const CLUSTER_JOBS = [J.nodeExporter, J.clusterState, J.kubelet, J.cadvisor, J.apiServer];
+
+const nodes: AlertingRule[] = [
+  alert({
+    name: 'VigilClusterScrapeFailing',
+    expr: `up{job=~"${CLUSTER_JOBS.join('|')}"} == 0`,
+    for: '10m',
+    severity: SEVERITY_WARNING,
+    component: 'cluster',
+    summary: 'A source of cluster metrics cannot be scraped.',
+    description:
+      '{{ $labels.job }} target {{ $labels.instance }} has not answered its scrape for 10 minutes; the cluster alerts that read it are blind.',
+  }),
+  alert({
+    name: 'VigilNodeNotReady',
+    expr: `max by (node) (k8s_node_condition_ready{${KS}}) != 1`,
+    for: '5m',
+    severity: SEVERITY_WARNING,
+    component: 'node',
+    summary: 'A node is not Ready.',
+    description:
+      'Node {{ $labels.node }} has reported Ready {{ if eq $value -1.0 }}Unknown{{ else }}False{{ end }} for 5 minutes; its pods are not scheduled and may be evicted.',
+  }),
+  alert({
+    name: 'VigilNodeCPUHigh',
+    expr: `1 - avg by (instance) (rate(node_cpu_seconds_total{${NE}, mode="idle"}[5m])) > 0.9`,
+    for: '15m',
+    severity: SEVERITY_WARNING,
+    component: 'node',
+    summary: 'A node is short of CPU.',
+    description: 'Node {{ $labels.instance }} has been {{ $value | humanizePercentage }} busy for 15 minutes.',
+  }),
+  alert({
+    name: 'VigilNodeMemoryHigh',
+    expr: `1 - node_memory_MemAvailable_bytes{${NE}} / node_memory_MemTotal_bytes{${NE}} > 0.9`,
+    for: '15m',
+    severity: SEVERITY_WARNING,
+    component: 'node',
+    summary: 'A node is short of memory.',
+    description:
+      'Node {{ $labels.instance }} has used {{ $value | humanizePercentage }} of its memory for 15 minutes; the kernel OOM killer or kubelet evictions come next.',
+  }),
+  alert({
+    name: 'VigilNodeFilesystemFilling',
+    expr: `node_filesystem_avail_bytes{${FS}} / node_filesystem_size_bytes{${FS}} < 0.1 and node_filesystem_readonly{${FS}} == 0`,
+    for: '15m',
+    severity: SEVERITY_WARNING,
+    component: 'node',
+    summary: "A node's file system is nearly full.",
+    description:
+      '{{ $labels.mountpoint }} on node {{ $labels.instance }} has {{ $value | humanizePercentage }} space left; below the kubelet eviction threshold pods are evicted and images removed.',
+  }),
+  alert({
+    name: 'VigilNodeNetworkErrors',
+    expr: `sum by (instance, device) (rate(node_network_receive_errs_total{${NE}}[5m]) + rate(node_network_transmit_errs_total{${NE}}[5m])) > 1`,
+    for: '15m',
+    severity: SEVERITY_WARNING,
+    component: 'node',
+    summary: 'A node network interface reports errors.',
+    description:
+      'Interface {{ $labels.device }} on node {{ $labels.instance }} has seen {{ $value | humanize }} receive and transmit errors per second for 15 minutes.',
+  }),
+];
+
+/** One series per container whatever its last termination reason (a label that changes on restart). */
+const restarts = (offset = '') => `max by (${CONTAINER}) (k8s_container_restarts{${KS}}${offset})`;
+
+const workloads: AlertingRule[] = [
+  alert({
+    name: 'VigilContainerRestarting',
+    expr: `${restarts()} - ${restarts(' offset 1h')} >= 3`,
+    for: '0m',
+    severity: SEVERITY_WARNING,
+    component: 'workload',
+    summary: 'A container keeps restarting.',
+    description:
+      'Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} restarted {{ $value }} times in the last hour.',
+  }),
+  alert({
+    name: 'VigilContainerCrashLooping',
+    expr: `max by (${CONTAINER}) (k8s_container_status_reason{${KS}, k8s_container_status_reason="CrashLoopBackOff"}) > 0`,
+    for: '10m',
+    severity: SEVERITY_WARNING,
+    component: 'workload',
+    summary: 'A container is in CrashLoopBackOff.',
+    description:
+      'Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} has been waiting in CrashLoopBackOff for 10 minutes.',
+  }),
+  alert({
+    name: 'VigilContainerOOMKilled',
+    expr: `max by (${CONTAINER}) (k8s_container_restarts{${KS}, k8s_container_status_last_terminated_reason="OOMKilled"})\n>\n${restarts(' offset 15m')}`,
+    for: '0m',
+    severity: SEVERITY_WARNING,
+    component: 'workload',
+    summary: 'A container was killed for running out of memory.',
+    description:
+      'Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} restarted in the last 15 minutes after being OOMKilled; its memory limit is too low for its load.',
+  }),
+  alert({
+    name: 'VigilContainerMemoryNearLimit',
+    expr: `sum by (${CONTAINER}) (container_memory_working_set_bytes{${CADVISOR}})\n/\nmax by (${CONTAINER}) (k8s_container_memory_limit_bytes{${KS}})\n> 0.9`,
+    for: '15m',
+    severity: SEVERITY_WARNING,
+    component: 'workload',
+    summary: 'A container uses nearly all of its memory limit.',
+    description:
+      'Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} has used {{ $value | humanizePercentage }} of its memory limit for 15 minutes; at the limit it is OOMKilled.',
+  }),
+  alert({
+    name: 'VigilContainerCPUNearLimit',
+    expr: `sum by (${CONTAINER}) (rate(container_cpu_usage_seconds_total{${CADVISOR}}[5m]))\n/\nmax by (${CONTAINER}) (k8s_container_cpu_limit{${KS}})\n> 0.9`,
+    for: '15m',
+    severity: SEVERITY_WARNING,
+    component: 'workload',
+    summary: 'A container uses nearly all of its CPU limit.',
+    description:
+      'Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} has used {{ $value | humanizePercentage }} of its CPU limit for 15 minutes; above it the container is throttled.',
+  }),
+  alert({
+    name: 'VigilPodPending',
+    expr: `max by (namespace, pod) (k8s_pod_phase{${KS}}) == 1`,
+    for: '15m',
+    severity: SEVERITY_WARNING,
+    component: 'workload',
+    summary: 'A pod cannot start.',
+    description:
+      'Pod {{ $labels.namespace }}/{{ $labels.pod }} has been Pending for 15 minutes: unschedulable, an image that cannot be pulled, or a volume that cannot be bound.',
+  }),
+  alert({
+    name: 'VigilDeploymentReplicasUnavailable',
+    expr: `max by (namespace, k8s_deployment_name) (k8s_deployment_desired{${KS}})\n-\nmax by (namespace, k8s_deployment_name) (k8s_deployment_available{${KS}})\n> 0`,
+    for: '15m',
+    severity: SEVERITY_WARNING,
+    component: 'workload',
+    summary: 'A Deployment has unavailable replicas.',
+    description:
+      'Deployment {{ $labels.namespace }}/{{ $labels.k8s_deployment_name }} has had {{ $value }} replicas unavailable for 15 minutes.',
+  }),
+  alert({
+    name: 'VigilStatefulSetReplicasUnavailable',
+    expr: `max by (namespace, k8s_statefulset_name) (k8s_statefulset_desired_pods{${KS}})\n-\nmax by (namespace, k8s_statefulset_name) (k8s_statefulset_ready_pods{${KS}})\n> 0`,
+    for: '15m',
+    severity: SEVERITY_WARNING,
+    component: 'workload',
+    summary: 'A StatefulSet has replicas that are not ready.',
+    description:
+      'StatefulSet {{ $labels.namespace }}/{{ $labels.k8s_statefulset_name }} has had {{ $value }} replicas not ready for 15 minutes.',
+  }),
+  alert({
+    name: 'VigilPersistentVolumeFilling',
+    expr: `kubelet_volume_stats_available_bytes{job="${J.kubelet}"} / kubelet_volume_stats_capacity_bytes{job="${J.kubelet}"} < 0.1`,
+    for: '15m',
+    severity: SEVERITY_WARNING,
+    component: 'workload',
+    summary: 'A PersistentVolumeClaim is nearly full.',
+    description:
+      'PersistentVolumeClaim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has {{ $value | humanizePercentage }} space left.',
+  }),
+];
+
+const RULES: Record<AlertFile, AlertingRule[]> = {
+  stack,
+  collector,
+  prometheus,
+  loki,
+  tempo,
+  correlator,
+  operator,
+  nodes,
+  workloads,
+};
 
 /** The rule file shipped for one area. */
 export function shippedRuleFile(name: AlertFile): RuleFile {

@@ -2,7 +2,7 @@
 // correlation overview (the seed service's dashboard, on the correlator's metric names) and the SLO
 // overview (every SLO of the stack, from the recording rules desired/slo writes). All queries go
 // to the stack's Prometheus, so the dashboards work in any stack whatever else it runs.
-import { CorrelatorMetrics as C, OperatorMetrics } from '../../conventions/index.js';
+import { CorrelatorMetrics as C, DATASOURCE_UIDS, ClusterJobs as J, OperatorMetrics } from '../../conventions/index.js';
 import { type DashboardName, RUNBOOK_BASE } from '../../conventions/shipped.js';
 import {
   ALERT_ABSENT,
@@ -640,10 +640,472 @@ function sloOverview(): Json {
   });
 }
 
+/** A dashboard variable over one label of one series (a Prometheus label_values query). */
+function variable(name: string, label: string, series: string, o: { all?: boolean } = {}): Json {
+  const query = `label_values(${series}, ${label})`;
+  return {
+    name,
+    label: name,
+    type: 'query',
+    datasource: { type: 'prometheus', uid: DATASOURCE_UIDS.prometheus },
+    definition: query,
+    query: { query, refId: `${name}-variable` },
+    refresh: 2,
+    sort: 1,
+    multi: true,
+    includeAll: o.all ?? true,
+    allValue: '.+',
+    current: {},
+    options: [],
+  };
+}
+
+/** The builder writes no variables; these dashboards filter by node, namespace or service. */
+function withVariables(d: Json, variables: Json[]): Json {
+  return { ...d, templating: { list: variables } };
+}
+
+const NE = `job="${J.nodeExporter}"`;
+const KS = `job="${J.clusterState}"`;
+const node = `instance=~"$node"`;
+const ns = `namespace=~"$namespace"`;
+const CONTAINERS = `job="${J.cadvisor}", container!="", container!="POD", ${ns}`;
+const FS = `${NE}, ${node}, fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*", mountpoint!~"/run.*|/var/lib/kubelet/pods/.*"`;
+
+function clusterNodes(): Json {
+  const d = dashboard({
+    name: 'cluster-nodes',
+    title: 'Vigil / Cluster nodes',
+    description:
+      "The cluster's nodes from node-exporter and the k8s_cluster receiver (spec.metrics.cluster): CPU, memory, file systems, network, conditions.",
+    tags: ['cluster'],
+    links: [{ title: 'Runbooks', type: 'link', url: RUNBOOK_BASE, targetBlank: true }],
+    rows: [
+      {
+        title: 'Nodes',
+        panels: [
+          {
+            type: 'stat',
+            title: 'Nodes Ready',
+            queries: [{ expr: `sum(k8s_node_condition_ready{${KS}} == 1) or vector(0)`, instant: true }],
+            w: 6,
+            h: 4,
+          },
+          {
+            type: 'stat',
+            title: 'Nodes not Ready',
+            queries: [{ expr: `count(k8s_node_condition_ready{${KS}} != 1) or vector(0)`, instant: true }],
+            w: 6,
+            h: 4,
+            thresholds: [
+              ['green', null],
+              ['red', 1],
+            ],
+          },
+          {
+            type: 'stat',
+            title: 'Nodes under pressure',
+            description: 'MemoryPressure, DiskPressure or PIDPressure True.',
+            queries: [
+              {
+                expr: `count(max by (node) (${['memory', 'disk', 'pid'].map((c) => `k8s_node_condition_${c}_pressure{${KS}} == 1`).join(' or ')})) or vector(0)`,
+                instant: true,
+              },
+            ],
+            w: 6,
+            h: 4,
+            thresholds: [
+              ['green', null],
+              ['orange', 1],
+            ],
+          },
+          {
+            type: 'stat',
+            title: 'node-exporter targets up',
+            queries: [{ expr: `sum(up{${NE}}) or vector(0)`, instant: true }],
+            w: 6,
+            h: 4,
+          },
+        ],
+      },
+      {
+        title: 'CPU and memory',
+        panels: [
+          ts(
+            'CPU busy',
+            [
+              {
+                expr: `1 - avg by (instance) (rate(node_cpu_seconds_total{${NE}, ${node}, mode="idle"}[${R}]))`,
+                legend: '{{instance}}',
+              },
+            ],
+            'percentunit',
+            { w: 12, max: 1 },
+          ),
+          ts(
+            'Load (1m) per CPU',
+            [
+              {
+                expr: `node_load1{${NE}, ${node}} / on (instance) count by (instance) (node_cpu_seconds_total{${NE}, ${node}, mode="idle"})`,
+                legend: '{{instance}}',
+              },
+            ],
+            'short',
+            { w: 12 },
+          ),
+          ts(
+            'Memory used',
+            [
+              {
+                expr: `1 - node_memory_MemAvailable_bytes{${NE}, ${node}} / node_memory_MemTotal_bytes{${NE}, ${node}}`,
+                legend: '{{instance}}',
+              },
+            ],
+            'percentunit',
+            { w: 12, max: 1 },
+          ),
+          ts(
+            'Memory available',
+            [{ expr: `node_memory_MemAvailable_bytes{${NE}, ${node}}`, legend: '{{instance}}' }],
+            'bytes',
+            { w: 12 },
+          ),
+        ],
+      },
+      {
+        title: 'File systems and network',
+        panels: [
+          ts(
+            'File system space used',
+            [
+              {
+                expr: `1 - node_filesystem_avail_bytes{${FS}} / node_filesystem_size_bytes{${FS}}`,
+                legend: '{{instance}} {{mountpoint}}',
+              },
+            ],
+            'percentunit',
+            { w: 12, max: 1 },
+          ),
+          ts(
+            'Disk I/O time',
+            [
+              {
+                expr: `rate(node_disk_io_time_seconds_total{${NE}, ${node}}[${R}])`,
+                legend: '{{instance}} {{device}}',
+              },
+            ],
+            'percentunit',
+            { w: 12 },
+          ),
+          ts(
+            'Network received',
+            [
+              {
+                expr: `sum by (instance) (rate(node_network_receive_bytes_total{${NE}, ${node}, device!="lo"}[${R}]))`,
+                legend: '{{instance}}',
+              },
+            ],
+            'Bps',
+            { w: 8 },
+          ),
+          ts(
+            'Network sent',
+            [
+              {
+                expr: `sum by (instance) (rate(node_network_transmit_bytes_total{${NE}, ${node}, device!="lo"}[${R}]))`,
+                legend: '{{instance}}',
+              },
+            ],
+            'Bps',
+            { w: 8 },
+          ),
+          ts(
+            'Network errors',
+            [
+              {
+                expr: `sum by (instance) (rate(node_network_receive_errs_total{${NE}, ${node}}[${R}]) + rate(node_network_transmit_errs_total{${NE}, ${node}}[${R}]))`,
+                legend: '{{instance}}',
+              },
+            ],
+            'pps',
+            { w: 8 },
+          ),
+        ],
+      },
+    ],
+  });
+  return withVariables(d, [variable('node', 'instance', `node_uname_info{${NE}}`)]);
+}
+
+/** Usage of each container against its request and limit (cAdvisor against the k8s_cluster receiver). */
+const per = `namespace, pod, container`;
+const usage = {
+  cpu: `sum by (${per}) (rate(container_cpu_usage_seconds_total{${CONTAINERS}}[${R}]))`,
+  memory: `sum by (${per}) (container_memory_working_set_bytes{${CONTAINERS}})`,
+};
+const spec = (metric: string) => `max by (${per}) (${metric}{${KS}, ${ns}})`;
+
+function clusterWorkloads(): Json {
+  const d = dashboard({
+    name: 'cluster-workloads',
+    title: 'Vigil / Cluster workloads',
+    description:
+      'Pods and containers of the cluster (spec.metrics.cluster): CPU and memory against requests and limits, restarts, crash loops, replicas, volumes.',
+    tags: ['cluster'],
+    links: [{ title: 'Runbooks', type: 'link', url: RUNBOOK_BASE, targetBlank: true }],
+    rows: [
+      {
+        title: 'Health',
+        panels: [
+          {
+            type: 'stat',
+            title: 'Pods Running',
+            queries: [{ expr: `count(k8s_pod_phase{${KS}, ${ns}} == 2) or vector(0)`, instant: true }],
+            w: 6,
+            h: 4,
+          },
+          {
+            type: 'stat',
+            title: 'Pods Pending',
+            queries: [{ expr: `count(k8s_pod_phase{${KS}, ${ns}} == 1) or vector(0)`, instant: true }],
+            w: 6,
+            h: 4,
+            thresholds: [
+              ['green', null],
+              ['orange', 1],
+            ],
+          },
+          {
+            type: 'stat',
+            title: 'Containers in CrashLoopBackOff',
+            queries: [
+              {
+                expr: `sum(k8s_container_status_reason{${KS}, ${ns}, k8s_container_status_reason="CrashLoopBackOff"}) or vector(0)`,
+                instant: true,
+              },
+            ],
+            w: 6,
+            h: 4,
+            thresholds: [
+              ['green', null],
+              ['red', 1],
+            ],
+          },
+          {
+            type: 'stat',
+            title: 'Restarts (1h)',
+            queries: [
+              {
+                expr: `sum(max by (${per}) (k8s_container_restarts{${KS}, ${ns}}) - max by (${per}) (k8s_container_restarts{${KS}, ${ns}} offset 1h)) or vector(0)`,
+                instant: true,
+              },
+            ],
+            w: 6,
+            h: 4,
+            thresholds: [
+              ['green', null],
+              ['orange', 1],
+            ],
+          },
+        ],
+      },
+      {
+        title: 'CPU',
+        panels: [
+          ts('CPU used', [{ expr: usage.cpu, legend: '{{namespace}}/{{pod}} {{container}}' }], 'short', { w: 8 }),
+          ts(
+            'CPU used / requested',
+            [
+              {
+                expr: `${usage.cpu} / ${spec('k8s_container_cpu_request')}`,
+                legend: '{{namespace}}/{{pod}} {{container}}',
+              },
+            ],
+            'percentunit',
+            { w: 8 },
+          ),
+          ts(
+            'CPU used / limit',
+            [
+              {
+                expr: `${usage.cpu} / ${spec('k8s_container_cpu_limit')}`,
+                legend: '{{namespace}}/{{pod}} {{container}}',
+              },
+            ],
+            'percentunit',
+            { w: 8 },
+          ),
+        ],
+      },
+      {
+        title: 'Memory',
+        panels: [
+          ts('Memory working set', [{ expr: usage.memory, legend: '{{namespace}}/{{pod}} {{container}}' }], 'bytes', {
+            w: 8,
+          }),
+          ts(
+            'Memory / requested',
+            [
+              {
+                expr: `${usage.memory} / ${spec('k8s_container_memory_request_bytes')}`,
+                legend: '{{namespace}}/{{pod}} {{container}}',
+              },
+            ],
+            'percentunit',
+            { w: 8 },
+          ),
+          ts(
+            'Memory / limit',
+            [
+              {
+                expr: `${usage.memory} / ${spec('k8s_container_memory_limit_bytes')}`,
+                legend: '{{namespace}}/{{pod}} {{container}}',
+              },
+            ],
+            'percentunit',
+            { w: 8 },
+          ),
+        ],
+      },
+      {
+        title: 'Replicas and volumes',
+        panels: [
+          {
+            type: 'table',
+            title: 'Deployments with unavailable replicas',
+            queries: [
+              {
+                expr: `max by (namespace, k8s_deployment_name) (k8s_deployment_desired{${KS}, ${ns}}) - max by (namespace, k8s_deployment_name) (k8s_deployment_available{${KS}, ${ns}}) > 0`,
+                instant: true,
+              },
+            ],
+            w: 12,
+          },
+          {
+            type: 'table',
+            title: 'StatefulSets with replicas not ready',
+            queries: [
+              {
+                expr: `max by (namespace, k8s_statefulset_name) (k8s_statefulset_desired_pods{${KS}, ${ns}}) - max by (namespace, k8s_statefulset_name) (k8s_statefulset_ready_pods{${KS}, ${ns}}) > 0`,
+                instant: true,
+              },
+            ],
+            w: 12,
+          },
+          ts(
+            'Container restarts',
+            [
+              {
+                expr: `max by (${per}) (k8s_container_restarts{${KS}, ${ns}})`,
+                legend: '{{namespace}}/{{pod}} {{container}}',
+              },
+            ],
+            'short',
+            { w: 12 },
+          ),
+          ts(
+            'PersistentVolumeClaims used',
+            [
+              {
+                expr: `1 - kubelet_volume_stats_available_bytes{job="${J.kubelet}", ${ns}} / kubelet_volume_stats_capacity_bytes{job="${J.kubelet}", ${ns}}`,
+                legend: '{{namespace}}/{{persistentvolumeclaim}}',
+              },
+            ],
+            'percentunit',
+            { w: 12, max: 1 },
+          ),
+        ],
+      },
+    ],
+  });
+  return withVariables(d, [variable('namespace', 'namespace', `k8s_pod_phase{${KS}}`)]);
+}
+
+/** Tempo's metrics generator (spec.traces.spanMetrics): rate, errors and duration of each service's spans. */
+function serviceRed(): Json {
+  const svc = `service=~"$service"`;
+  const calls = (sel = '') => `traces_spanmetrics_calls_total{${svc}${sel}}`;
+  const server = ', span_kind=~"SPAN_KIND_SERVER|SPAN_KIND_CONSUMER"';
+  const d = dashboard({
+    name: 'service-red',
+    title: 'Vigil / Service RED',
+    description:
+      "Rate, errors and duration of each service's server spans, from the span metrics Tempo's metrics generator writes into Prometheus (spec.traces.spanMetrics). Exemplars link to the traces.",
+    tags: ['traces', 'red'],
+    rows: [
+      {
+        title: 'Rate, errors, duration',
+        panels: [
+          ts('Requests per second', [{ expr: rate(calls(server), 'service'), legend: '{{service}}' }], 'reqps', {
+            w: 8,
+          }),
+          ts(
+            'Error ratio',
+            [
+              {
+                expr: `${rate(calls(`${server}, status_code="STATUS_CODE_ERROR"`), 'service')} / ${rate(calls(server), 'service')}`,
+                legend: '{{service}}',
+              },
+            ],
+            'percentunit',
+            { w: 8 },
+          ),
+          ts(
+            'Duration p50 / p95 / p99',
+            [0.5, 0.95, 0.99].map((q) => ({
+              expr: `histogram_quantile(${q}, sum by (service, le) (rate(traces_spanmetrics_latency_bucket{${svc}${server}}[${R}])))`,
+              legend: `{{service}} p${q * 100}`,
+            })),
+            's',
+            { w: 8 },
+          ),
+        ],
+      },
+      {
+        title: 'Operations',
+        panels: [
+          ts(
+            'Requests per second by operation',
+            [{ expr: rate(calls(server), 'service, span_name'), legend: '{{service}} {{span_name}}' }],
+            'reqps',
+            { w: 12 },
+          ),
+          ts(
+            'Errors per second by operation',
+            [
+              {
+                expr: rate(calls(`${server}, status_code="STATUS_CODE_ERROR"`), 'service, span_name'),
+                legend: '{{service}} {{span_name}}',
+              },
+            ],
+            'reqps',
+            { w: 12 },
+          ),
+          ts(
+            'Duration p95 by operation',
+            [
+              {
+                expr: `histogram_quantile(0.95, sum by (service, span_name, le) (rate(traces_spanmetrics_latency_bucket{${svc}${server}}[${R}])))`,
+                legend: '{{service}} {{span_name}}',
+              },
+            ],
+            's',
+            { w: 24 },
+          ),
+        ],
+      },
+    ],
+  });
+  return withVariables(d, [variable('service', 'service', 'traces_spanmetrics_calls_total')]);
+}
+
 const BUILDERS: Record<DashboardName, () => Json> = {
   'stack-health': stackHealth,
   'correlation-overview': correlationOverview,
   'slo-overview': sloOverview,
+  'cluster-nodes': clusterNodes,
+  'cluster-workloads': clusterWorkloads,
+  'service-red': serviceRed,
 };
 
 /** One shipped dashboard as Grafana JSON model data. */

@@ -103,7 +103,7 @@ export function clusterStateChart(scope: Construct, ctx: StackContext): void {
     containers: [
       container({
         name: 'otelcol',
-        image: ctx.spec.metrics?.cluster?.clusterState?.image ?? IMAGES.collector,
+        image: ctx.spec.metrics?.cluster?.clusterState?.image ?? IMAGES.agent,
         args: [`--config=/conf/${CLUSTER_STATE_CONFIG_FILE}`],
         env: [
           {

@@ -8,6 +8,7 @@ import { DATASOURCE_UIDS, LABEL_GRAFANA_DASHBOARD } from '../../conventions/inde
 import { DASHBOARDS, dashboardConfigMapName, dashboardFileKey, dashboardText } from '../shipped/index.js';
 import { PORTS, placeholder, type StackContext } from './context.js';
 import { IMAGES } from './images.js';
+import { lokiStreamLabels } from './loki.js';
 import {
   configHash,
   configMap,
@@ -31,6 +32,12 @@ export function grafanaAdminSecretName(ctx: StackContext): string {
 
 type Config = Record<string, unknown>;
 
+/**
+ * The exemplar labels that carry a trace id: `trace_id` on OTLP application metrics (Prometheus's
+ * OTLP receiver), `traceID` on the span metrics and service graphs of Tempo's metrics generator.
+ */
+export const EXEMPLAR_TRACE_ID_LABELS = ['trace_id', 'traceID'] as const;
+
 /** Datasources as Grafana's provisioning reads them, before `$` is escaped. */
 export function grafanaDatasources(ctx: StackContext): Config {
   const ds: Config[] = [];
@@ -46,13 +53,12 @@ export function grafanaDatasources(ctx: StackContext): Config {
       jsonData: {
         httpMethod: 'POST',
         ...(tempo && {
-          exemplarTraceIdDestinations: [
-            {
-              name: 'trace_id',
-              datasourceUid: DATASOURCE_UIDS.tempo,
-              urlDisplayLabel: `Trace: ${placeholder('__value.raw')}`,
-            },
-          ],
+          // One destination per label name an exemplar's trace id arrives under.
+          exemplarTraceIdDestinations: EXEMPLAR_TRACE_ID_LABELS.map((name) => ({
+            name,
+            datasourceUid: DATASOURCE_UIDS.tempo,
+            urlDisplayLabel: `Trace: ${placeholder('__value.raw')}`,
+          })),
         }),
       },
     });
@@ -95,7 +101,10 @@ export function grafanaDatasources(ctx: StackContext): Config {
             datasourceUid: DATASOURCE_UIDS.loki,
             spanStartTimeShift: '-5m',
             spanEndTimeShift: '5m',
-            tags: [{ key: 'service.name', value: 'service_name' }],
+            // A span's resource attribute → the Loki stream label the collector copied it into.
+            tags: lokiStreamLabels(ctx)
+              .filter((l) => l.source !== l.label)
+              .map((l) => ({ key: l.source, value: l.label })),
             customQuery: true,
             query: `{${placeholder('__tags')}} | trace_id="${placeholder('__trace.traceId')}"`,
           },

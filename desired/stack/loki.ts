@@ -2,6 +2,7 @@
 // label), retention through the compactor, a PVC or S3.
 import type { Construct } from 'constructs';
 import yaml from 'js-yaml';
+import { DEFAULT_LOKI_LABELS, LOKI_LABEL_SOURCES } from '../../conventions/index.js';
 import { goDuration, PORTS, placeholder, type StackContext } from './context.js';
 import { IMAGES } from './images.js';
 import {
@@ -18,6 +19,38 @@ import {
 import { s3Endpoint, s3Env } from './storage.js';
 
 type Config = Record<string, unknown>;
+
+export interface StreamLabel {
+  /** The Loki stream label, and the OTLP resource attribute Loki indexes under that name. */
+  label: string;
+  /** The resource attribute the collector copies it from (the label itself when they are one). */
+  source: string;
+}
+
+/**
+ * The stream labels of application logs: spec.logs.labels, or namespace, container and service. The
+ * collector's logs pipeline to Loki copies each `source` into a resource attribute named `label`
+ * (Loki indexes attributes by name and cannot rename them); Loki keeps every other attribute, the
+ * log record's trace_id and span_id included, as structured metadata.
+ */
+export function lokiStreamLabels(ctx: StackContext): StreamLabel[] {
+  const labels = ctx.spec.logs?.labels ?? DEFAULT_LOKI_LABELS;
+  return [...new Set(labels)].map((label) => ({ label, source: LOKI_LABEL_SOURCES[label] ?? label }));
+}
+
+/** limits_config.otlp_config: exactly the stack's stream labels are index labels. */
+export function lokiOtlpConfig(ctx: StackContext): Config {
+  return {
+    resource_attributes: {
+      // Loki's own list (service.name, k8s.pod.name... under dotted names) would add pod and more.
+      ignore_defaults: true,
+      attributes_config: [
+        { action: 'index_label', attributes: lokiStreamLabels(ctx).map((l) => l.label) },
+        { action: 'structured_metadata', regex: '.*' },
+      ],
+    },
+  };
+}
 
 /** loki.yaml for a stack; exported for `loki -verify-config`. */
 export function lokiConfig(ctx: StackContext): Config {
@@ -60,6 +93,9 @@ export function lokiConfig(ctx: StackContext): Config {
     },
     limits_config: {
       allow_structured_metadata: true,
+      otlp_config: lokiOtlpConfig(ctx),
+      // Loki would otherwise add a service_name label guessed from the others.
+      discover_service_name: [],
       retention_period: goDuration(ctx.spec.logs?.retention ?? '7d'),
       volume_enabled: true,
     },

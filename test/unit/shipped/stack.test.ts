@@ -42,7 +42,7 @@ describe('every stack ships them', () => {
   });
 
   it.each(Object.entries(FIXTURES))(
-    "the %s stack's Grafana gets the three dashboards as ConfigMaps its sidecar collects",
+    "the %s stack's Grafana gets every shipped dashboard as a ConfigMap its sidecar collects",
     (_n, file) => {
       const stack = loadStack(file).metadata.name ?? '';
       for (const d of DASHBOARDS) {
