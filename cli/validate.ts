@@ -1,4 +1,7 @@
-import { type Checked, checkResource } from '../desired/check.js';
+import type { ObservabilityStack } from '../api/types.js';
+import type { Problem } from '../api/validate.js';
+import { KIND_SLO, KIND_STACK } from '../conventions/index.js';
+import { type Checked, checkResource, sloStackProblems } from '../desired/check.js';
 import { parseFlags } from '../lib/args.js';
 import type { Output } from '../lib/output.js';
 import { expandPaths, FILE_FLAGS, filesOf, loadDocs } from './files.js';
@@ -19,7 +22,7 @@ const FLAGS = { ...FILE_FLAGS, help: { type: 'boolean', short: 'h' } } as const;
 
 /**
  * `vigil validate -f FILE...`: what the operator checks (schema and rules, render problems, SLO
- * queries, the names of the children), offline. Prints `file: field.path: message` per problem;
+ * queries, the names of the children, an SLO's stack when it is among the files), offline. Prints `file: field.path: message` per problem;
  * exits 1 on any problem, 2 on bad usage.
  */
 export function runValidate(args: string[], io: Output): number {
@@ -41,7 +44,7 @@ export function runValidate(args: string[], io: Output): number {
     return 2;
   }
   let problems = 0;
-  let checked = 0;
+  const results: { where: string; checked: Checked }[] = [];
   for (const file of paths) {
     let docs: ReturnType<typeof loadDocs>;
     try {
@@ -52,13 +55,26 @@ export function runValidate(args: string[], io: Output): number {
       continue;
     }
     for (const d of docs) {
-      checked++;
-      const where = docs.length > 1 ? `${file}[${d.index}]` : file;
-      const found = checkDoc(d.doc).problems;
-      for (const p of found) io.out(`${where}: ${p.path}: ${p.message}`);
-      problems += found.length;
+      results.push({ where: docs.length > 1 ? `${file}[${d.index}]` : file, checked: checkDoc(d.doc) });
     }
   }
-  io.err(problems ? `${problems} problem(s) in ${checked} resource(s)` : `${checked} resource(s) valid`);
+  // An SLO whose stack is among the files is checked against it too, as the operator does.
+  const stacks = new Map<string, ObservabilityStack>();
+  for (const { checked } of results) {
+    if (checked.ok && checked.kind === KIND_STACK) stacks.set(keyOf(checked.stack.metadata), checked.stack);
+  }
+  for (const { where, checked } of results) {
+    let found = checked.problems as Problem[];
+    if (checked.ok && checked.kind === KIND_SLO) {
+      const stack = stacks.get(keyOf({ ...checked.slo.metadata, name: checked.slo.spec.stackRef.name }));
+      if (stack) found = sloStackProblems(checked.slo, stack);
+    }
+    for (const p of found) io.out(`${where}: ${p.path}: ${p.message}`);
+    problems += found.length;
+  }
+  const n = results.length;
+  io.err(problems ? `${problems} problem(s) in ${n} resource(s)` : `${n} resource(s) valid`);
   return problems ? 1 : 0;
 }
+
+const keyOf = (m: { namespace?: string; name?: string }) => `${m.namespace ?? ''}/${m.name ?? ''}`;

@@ -69,6 +69,21 @@ export function checkResource(doc: unknown, inputs: RenderInputs = {}): Checked 
   return { ok: true, kind: 'other', object, problems: [] };
 }
 
+/**
+ * What the operator refuses about an SLO once it has found its stack (the same namespace, named by
+ * spec.stackRef.name): a stack without Prometheus, which nothing would load the rules into.
+ */
+export function sloStackProblems(slo: SLO, stack: { spec?: unknown }): Problem[] {
+  const metrics = (stack.spec as { metrics?: { enabled?: boolean } } | undefined)?.metrics;
+  if (metrics?.enabled !== false) return [];
+  return [
+    {
+      path: 'spec.stackRef.name',
+      message: `ObservabilityStack "${slo.spec.stackRef.name}" has metrics disabled: no Prometheus loads the rules`,
+    },
+  ];
+}
+
 // Kubernetes' name formats (k8s.io/apimachinery/pkg/util/validation).
 const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const FORMATS = {
