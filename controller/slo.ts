@@ -99,16 +99,11 @@ export class SLOReconciler {
       ownerOf(raw),
       namespace,
     );
-    // Looked up by name: the ConfigMaps, and the PrometheusRule wherever it is served (to prune it once unwanted).
-    const found = await Promise.all(
-      [...configMaps, ...(served ? [promRule] : [])].map(({ apiVersion, kind, metadata }) =>
-        this.d.kube.get({ apiVersion, kind, namespace, name: metadata.name }),
-      ),
-    );
-    const live = new Map(
-      found
-        .filter((o): o is KubeObject => !!o && controlledBy(o, raw.metadata.uid as string))
-        .map((o) => [childKey(o), o]),
+    // The PrometheusRule is looked up wherever it is served, so that it is pruned once unwanted.
+    const live = await this.liveChildren(
+      namespace,
+      raw.metadata.uid as string,
+      served ? [...configMaps, promRule] : configMaps,
     );
     await applyChildren(this.d, desired, live, log);
 
@@ -134,6 +129,20 @@ export class SLOReconciler {
         extra: budget.condition ? [budget.condition] : [],
       },
     );
+  }
+
+  /** Those of `candidates` (looked up by name) that this SLO controls, by kind/name. */
+  private async liveChildren(
+    namespace: string,
+    uid: string,
+    candidates: readonly { apiVersion: string; kind: string; metadata: { name: string } }[],
+  ): Promise<Map<string, KubeObject>> {
+    const found = await Promise.all(
+      candidates.map(({ apiVersion, kind, metadata }) =>
+        this.d.kube.get({ apiVersion, kind, namespace, name: metadata.name }),
+      ),
+    );
+    return new Map(found.filter((o): o is KubeObject => !!o && controlledBy(o, uid)).map((o) => [childKey(o), o]));
   }
 
   /** The live budget from the stack's Prometheus; on failure the last values, saying since when. */
