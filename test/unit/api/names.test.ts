@@ -52,18 +52,25 @@ const named = (stack: ObservabilityStack, name: string): ObservabilityStack => (
   metadata: { ...stack.metadata, name },
 });
 
+/** The longest n from 1 to 253 for which fits(n) holds; a longer name never fits where a shorter does not. */
+function longest(fits: (n: number) => boolean): number {
+  let [lo, hi] = [0, 253];
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** The longest name with which this stack's children all fit (the CEL rule is not asked). */
-function longestStackName(stack: ObservabilityStack): number {
-  const fits = (n: number) => {
+const longestStackName = (stack: ObservabilityStack): number =>
+  longest((n) => {
     const s = named(stack, 'a'.repeat(n));
     const r = renderStack(s);
     if (r.problems.length) throw new Error(`the wide stack does not render: ${JSON.stringify(r.problems)}`);
     return childNameProblems(r.objects, [{ path: 'metadata.name', value: s.metadata.name ?? '' }]).length === 0;
-  };
-  let n = 1;
-  while (fits(n + 1) && n < 253) n++;
-  return n;
-}
+  });
 
 describe('the longest stack name', () => {
   it('is derived from stacks that together render every component', () => {
@@ -94,20 +101,12 @@ describe('the longest stack name', () => {
 
 describe('the longest SLO name', () => {
   const slo = validateResource(anSLO()).ok ? (validateResource(anSLO()) as { object: SLO }).object : undefined;
-  const longestSloName = () => {
-    let n = 1;
-    const fits = (len: number) => {
+  const longestSloName = () =>
+    longest((len) => {
       const s = { ...(slo as SLO), metadata: { name: 'a'.repeat(len), namespace: 'observability' } };
-      return (
-        childNameProblems(
-          [sloRuleConfigMap(s), sloDashboardConfigMap(s)],
-          [{ path: 'metadata.name', value: s.metadata.name }],
-        ).length === 0
-      );
-    };
-    while (fits(n + 1) && n < 253) n++;
-    return n;
-  };
+      const children = [sloRuleConfigMap(s), sloDashboardConfigMap(s)];
+      return childNameProblems(children, [{ path: 'metadata.name', value: s.metadata.name }]).length === 0;
+    });
 
   it('is what its ConfigMaps allow', () => {
     expect(longestSloName()).toBe(MAX_SLO_NAME_LENGTH);
