@@ -14,6 +14,7 @@ commands:
   render -f FILE [-o DIR] [-n NS]  print (or write to DIR) the manifests an ObservabilityStack renders to
   correlator            run the correlation engine (OTLP in, correlations out; configured by env)
   slo rules|dashboard -f FILE...  print the Prometheus rule file or Grafana dashboard JSON an SLO generates
+  remediation simulate -f POLICY -f ALERTS  print the decisions RemediationPolicies take for a sequence of alert deliveries
 `;
 
 const stdio: Output = {
@@ -31,6 +32,7 @@ const commands: Record<string, Command> = {
   render: (args, io) => import('./render.js').then((m) => m.runRender(args, io)),
   correlator: (args, io) => import('../correlator/main.js').then((m) => m.runCorrelator(args, io)),
   slo: (args, io) => import('./slo.js').then((m) => m.runSlo(args, io)),
+  remediation: (args, io) => import('./remediation.js').then((m) => m.runRemediation(args, io)),
   crds: (args, io) => {
     const { errors } = parseFlags(args, {});
     if (errors.length) {

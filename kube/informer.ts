@@ -5,6 +5,7 @@
 // a deliberate stop), relists on 410 (ListWatch does), and restarts a watch that has gone quiet for
 // too long (a half-open connection). Handlers only see plain events; they must only enqueue.
 import * as k8s from '@kubernetes/client-node';
+import { backoffMs } from '../lib/backoff.js';
 import { apiConfiguration, toKubeError } from './client.js';
 import type { KubeObject } from './types.js';
 
@@ -131,10 +132,8 @@ export function makeInformer(
   inf.on('delete', emit('delete'));
   inf.on('connect', touch);
 
-  const backoff = () => {
-    const exp = Math.min(maxBackoff, minBackoff * 2 ** Math.min(failures, 16));
-    return Math.round(exp / 2 + (random() * exp) / 2);
-  };
+  // At least half of each wait is kept, so a watch that keeps failing never restarts at once.
+  const backoff = () => backoffMs(failures, { baseMs: minBackoff, maxMs: maxBackoff, jitter: 0.5 }, random);
 
   const restart = (reason: string, err?: unknown) => {
     if (stopping || restartTimer) return;

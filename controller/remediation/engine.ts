@@ -122,7 +122,8 @@ export function decide(input: DecideInput): { decision: Decision; status: Remedi
   const finish = (d: Omit<Decision, 'key' | 'target' | 'act'> & { act?: boolean }) => {
     const decision: Decision = { act: false, ...d, key, ...(targetId ? { target: targetId } : {}) };
     // A repeat that would be decided the same way again changes nothing and says nothing.
-    if (previous && previous.result === decision.result && !decision.act && !decision.blockedUntil) {
+    const pretendAction = decision.result === DecisionResults.dryRun;
+    if (previous && previous.result === decision.result && !decision.act && !pretendAction && !decision.blockedUntil) {
       return {
         decision: { ...decision, result: DecisionResults.duplicate, message: `already decided: ${previous.result}` },
         status: input.status ?? {},
@@ -145,6 +146,10 @@ export function decide(input: DecideInput): { decision: Decision; status: Remedi
     if (ledger) {
       ledger.lastResolvedAt = now.toISOString();
       ledger.attempts = 0;
+      // The backoff was for an alert that would not resolve; it did: only the plain cooldown is left.
+      const lastAt = ms(ledger.actions.at(-1)?.at);
+      const cooled = lastAt + durationMs(spec.guard.cooldown);
+      if (ledger.nextAllowedAt && cooled < ms(ledger.nextAllowedAt)) ledger.nextAllowedAt = iso(cooled);
     }
     return finish({
       result: DecisionResults.resolved,

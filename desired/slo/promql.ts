@@ -2,6 +2,7 @@
 // threshold, and a cheap structural check of user queries. The check is not a parser: it catches
 // what people get wrong by hand (brackets, quotes, matcher shape, the {{window}} placeholder) so
 // that `vigil validate` can name the field; promtool, in the tests, is the real judge.
+import { DURATION } from '../../lib/durations.js';
 
 /** A PromQL double-quoted string literal. Names and label values here are plain text. */
 export function quote(s: string): string {
@@ -70,7 +71,6 @@ const LABEL_NAME = '[a-zA-Z_][a-zA-Z0-9_]*';
 const STRING = '(?:"(?:[^"\\\\\\n]|\\\\.)*"|\'(?:[^\'\\\\\\n]|\\\\.)*\'|`[^`]*`)';
 const MATCHER = `${LABEL_NAME}\\s*(?:=~|!~|!=|=)\\s*${STRING}`;
 const MATCHER_LIST = new RegExp(`^\\s*(?:${MATCHER}(?:\\s*,\\s*${MATCHER})*\\s*,?)?\\s*$`);
-const DURATION = '(?:[0-9]+(?:ms|s|m|h|d|w|y))+';
 const RANGE = new RegExp(`^\\s*${DURATION}\\s*(?::\\s*(?:${DURATION})?\\s*)?$`);
 export const LABEL_NAME_RE = new RegExp(`^${LABEL_NAME}$`);
 export const WINDOW_PLACEHOLDER = '{{window}}';

@@ -3,6 +3,7 @@
 // not stored: they follow from the share of the budget a pair may consume within its long window,
 // so any SLO period gets the right factors (14.4, 6, 3, 1 for 30d; 13.44, 5.6, 2.8, 0.93 for 28d).
 import { TIER_PAGE, TIER_TICKET, type Tier } from '../../conventions/slo.js';
+import { durationHours } from '../../lib/durations.js';
 
 export interface BurnWindow {
   tier: Tier;
@@ -22,13 +23,8 @@ export const DEFAULT_WINDOWS: readonly BurnWindow[] = [
 /** The windows the SLI error ratio is recorded over; the first one also feeds the period ratio. */
 export const SLI_WINDOWS: readonly string[] = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'];
 
-const UNIT_HOURS: Record<string, number> = { m: 1 / 60, h: 1, d: 24, w: 168 };
-
-/** Hours in a single-unit Prometheus duration such as 5m, 6h, 30d or 4w; NaN for anything else. */
-export function durationHours(d: string): number {
-  const m = /^([0-9]+)([mhdw])$/.exec(d);
-  return m ? Number(m[1]) * UNIT_HOURS[m[2]] : Number.NaN;
-}
+// Hours in a window or period (5m, 6h, 30d, 4w); lib/durations.ts reads every duration.
+export { durationHours } from '../../lib/durations.js';
 
 /**
  * The burn rate above which a pair alerts: burning `budgetPercent`% of the budget within the long

@@ -115,31 +115,8 @@ export function stackContext(stack: ObservabilityStack): StackContext {
   };
 }
 
-const UNIT_SECONDS: Record<string, number> = {
-  ms: 0.001,
-  s: 1,
-  m: 60,
-  h: 3600,
-  d: 86400,
-  w: 7 * 86400,
-  y: 365 * 86400,
-};
-
-/** Seconds in a Prometheus-style duration (1h30m, 7d); NaN when it is not one. */
-export function durationSeconds(d: string): number {
-  if (!/^([0-9]+(ms|s|m|h|d|w|y))+$/.test(d)) return Number.NaN;
-  let total = 0;
-  for (const m of d.matchAll(/([0-9]+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * UNIT_SECONDS[m[2]];
-  return total;
-}
-
-/** A duration Go's time.ParseDuration accepts (no d/w/y), for Tempo and Loki. */
-export function goDuration(d: string): string {
-  const s = durationSeconds(d);
-  if (s % 3600 === 0) return `${s / 3600}h`;
-  if (s % 60 === 0) return `${s / 60}m`;
-  return `${s}s`;
-}
+// Durations are read by lib/durations.ts; re-exported for the charts that read them from here.
+export { durationSeconds, goDuration } from '../../lib/durations.js';
 
 /**
  * `${name}` as a literal: a variable that Grafana, Loki, Tempo or the collector expands from the

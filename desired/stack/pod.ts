@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { ANNOTATION_CONFIG_HASH } from '../../conventions/index.js';
 import type { StackContext } from './context.js';
 import { type ComponentName, componentLabels, selectorLabels } from './labels.js';
-import { quantityBytes, type Sizing } from './sizing.js';
+import type { Sizing } from './sizing.js';
 
 export interface Port {
   name: string;
@@ -230,7 +230,5 @@ export const configMapVolume = (name: string, configMapName: string): k8s.Volume
   configMap: { name: configMapName },
 });
 
-/** Mebibytes in a Kubernetes quantity. */
-export function quantityBytesMiB(q: string): number {
-  return quantityBytes(q) / 2 ** 20;
-}
+/** Mebibytes in a Kubernetes quantity (lib/quantities.ts). */
+export { quantityMiB as quantityBytesMiB } from '../../lib/quantities.js';

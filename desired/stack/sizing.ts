@@ -79,13 +79,5 @@ export function sizing(profile: SizeProfile, component: ComponentName, override:
   };
 }
 
-const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, m: 1e-3 };
-
-/** Bytes in a Kubernetes quantity (QUANTITY_PATTERN already checked its form). */
-export function quantityBytes(q: string): number {
-  const m = /^([0-9.]+)([A-Za-z]*)$/.exec(q);
-  if (!m) return Number.NaN;
-  const factor = BINARY[m[2]] ?? DECIMAL[m[2]];
-  return factor === undefined ? Number.NaN : Number(m[1]) * factor;
-}
+// Quantities are read by lib/quantities.ts; re-exported for the charts that read them from here.
+export { quantityBytes } from '../../lib/quantities.js';
