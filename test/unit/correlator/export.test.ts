@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { type LokiEntry, lokiDestination, msToNs } from '../../../correlator/export-loki.js';
 import { TracesRequest } from '../../../correlator/otlp.js';
 import { aCorrelator, call, closeAll, otlpJsonLogs, otlpJsonSpans, SPAN_1, TRACE_A, TRACE_B } from './helpers.js';
 
@@ -180,6 +181,60 @@ describe('export to Loki', () => {
     );
     expect(c.lines.some((l) => l.msg === 'Destination refused a batch for good; dropped it')).toBe(true);
     await c.stop();
+  });
+});
+
+// The exact bytes of Loki's push API (POST /loki/api/v1/push, JSON): the export tests against a
+// real receiver use VictoriaLogs, a stand-in (loki-real.test.ts), so the wire format is pinned here.
+describe('the Loki push wire format', () => {
+  const entries: LokiEntry[] = [
+    {
+      service: 'checkout',
+      ts: '1700000000123000000',
+      line: 'paid',
+      metadata: { severity: 'ERROR', trace_id: TRACE_A, span_id: SPAN_1 },
+    },
+    { service: 'search', ts: '1700000000124000000', line: 'no hits', metadata: { severity: 'INFO' } },
+    { service: 'checkout', ts: '1700000000125000000', line: 'shipped "now"', metadata: { trace_id: TRACE_A } },
+  ];
+
+  it('posts one stream per label set, values as [ns string, line, structured metadata], with the tenant header', async () => {
+    const loki = await receiver();
+    const dest = lokiDestination({ url: loki.url, tenant: 'team-a', labels: ['service', 'env'], env: 'prod' });
+    expect(await dest.send(entries)).toMatchObject({ ok: true });
+    expect(loki.got).toHaveLength(1);
+    const [req] = loki.got;
+    expect(req.path).toBe('/loki/api/v1/push');
+    expect(req.headers['content-type']).toBe('application/json');
+    expect(req.headers['x-scope-orgid']).toBe('team-a');
+    expect(req.body.toString('utf8')).toBe(
+      '{"streams":[' +
+        `{"stream":{"service":"checkout","env":"prod"},"values":[["1700000000123000000","paid",{"severity":"ERROR","trace_id":"${TRACE_A}","span_id":"${SPAN_1}"}],["1700000000125000000","shipped \\"now\\"",{"trace_id":"${TRACE_A}"}]]},` +
+        '{"stream":{"service":"search","env":"prod"},"values":[["1700000000124000000","no hits",{"severity":"INFO"}]]}' +
+        ']}',
+    );
+  });
+
+  it('sends no tenant header without a tenant, and only the configured labels', async () => {
+    const loki = await receiver();
+    await lokiDestination({ url: loki.url, labels: ['env'], env: 'dev' }).send(entries.slice(0, 2));
+    expect(loki.got[0].headers['x-scope-orgid']).toBeUndefined();
+    expect(JSON.parse(loki.got[0].body.toString('utf8'))).toEqual({
+      streams: [
+        {
+          stream: { env: 'dev' },
+          values: [
+            ['1700000000123000000', 'paid', { severity: 'ERROR', trace_id: TRACE_A, span_id: SPAN_1 }],
+            ['1700000000124000000', 'no hits', { severity: 'INFO' }],
+          ],
+        },
+      ],
+    });
+  });
+
+  it('writes timestamps as nanosecond decimal strings (Loki refuses JSON numbers there)', () => {
+    expect(msToNs(1700000000123)).toBe('1700000000123000000');
+    expect(msToNs(1700000000123.456)).toBe('1700000000123456000');
   });
 });
 
