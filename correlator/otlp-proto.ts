@@ -98,9 +98,12 @@ class Reader {
         if (this.pos + 8 > this.end) throw new Malformed(`truncated fixed64 at offset ${this.pos}`);
         this.pos += 8;
         return;
-      case LEN:
-        this.pos += this.length();
+      case LEN: {
+        // Read the length first: `this.pos += this.length()` would add it to the position before it.
+        const n = this.length();
+        this.pos += n;
         return;
+      }
       case FIXED32:
         if (this.pos + 4 > this.end) throw new Malformed(`truncated fixed32 at offset ${this.pos}`);
         this.pos += 4;
