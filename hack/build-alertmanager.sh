@@ -13,7 +13,7 @@ if [[ -x "$dir/alertmanager" && -x "$dir/amtool" ]]; then
   log "alertmanager $ALERTMANAGER_VERSION: cached in $dir"; exit 0
 fi
 start=$SECONDS
-log "Building alertmanager and amtool v$ALERTMANAGER_VERSION from Go modules (cold: about 3 min on 2 cores)..."
+log "Building alertmanager and amtool v$ALERTMANAGER_VERSION from Go modules (cold: 3-10 min on 2 cores)..."
 rm -rf "$dir.tmp"; mkdir -p "$dir.tmp/build"
 # The web UI is compiled by npm in Alertmanager's release process and is not in the module, yet
 # alertmanager embeds ui/app/dist: build from a copy of the module with a one-page placeholder UI

@@ -10,7 +10,7 @@ VICTORIALOGS_VERSION="1.52.1"
 dir="$(tool_dir victorialogs "$VICTORIALOGS_VERSION")"
 if [[ -x "$dir/victoria-logs" ]]; then log "victorialogs $VICTORIALOGS_VERSION: cached in $dir"; exit 0; fi
 start=$SECONDS
-log "Building victoria-logs v$VICTORIALOGS_VERSION from Go modules (cold: about 2 min on 2 cores)..."
+log "Building victoria-logs v$VICTORIALOGS_VERSION from Go modules (cold: 1-4 min on 2 cores)..."
 rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
 (cd "$HACK_DIR/tools/victorialogs" && go build -trimpath \
   -ldflags "-s -w -X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-logs-v$VICTORIALOGS_VERSION" \
