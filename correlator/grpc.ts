@@ -68,7 +68,10 @@ function serviceDefinition(signal: Signal): grpc.ServiceDefinition {
 
 export function otlpGrpcServer(handle: GrpcExportHandler, opts: GrpcServerOptions): OtlpGrpcServer {
   const server = new grpc.Server({
+    // Decompressed size: grpc-js inflates with this as its limit (it refuses a gzip bomb itself).
     'grpc.max_receive_message_length': opts.maxMessageBytes,
+    // grpc-js holds every stream's message before the engine sees it: fewer streams, fewer held.
+    'grpc.max_concurrent_streams': 100,
     // Senders keep long-lived connections; a bounded age makes them re-resolve and rebalance.
     'grpc.max_connection_age_ms': 10 * 60_000,
   });
