@@ -34,6 +34,8 @@ export const ALERT_FILES = [
   // The cluster the stack runs in (spec.metrics.cluster): nodes, and the workloads on them.
   'nodes',
   'workloads',
+  // RemediationPolicy: a policy whose breaker is open, actions that fail.
+  'remediation',
 ] as const;
 export type AlertFile = (typeof ALERT_FILES)[number];
 export const alertFileKey = (name: AlertFile): string => `vigil-${name}.rules.yaml`;
@@ -46,6 +48,8 @@ export const DASHBOARDS = [
   'cluster-nodes',
   'cluster-workloads',
   'service-red',
+  // What the RemediationPolicies decided.
+  'remediation',
 ] as const;
 export type DashboardName = (typeof DASHBOARDS)[number];
 /** Grafana limits uids to 40 characters; these are fixed so links to a dashboard survive re-renders. */

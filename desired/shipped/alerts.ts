@@ -13,6 +13,7 @@ import {
   type Severity,
 } from '../../conventions/shipped.js';
 import type { AlertingRule, RuleFile } from '../slo/rules.js';
+import { remediationAlerts } from './remediation.js';
 
 /** The scrape jobs desired/stack/prometheus.ts gives the stack's components (job_name = component). */
 export const COMPONENT_JOBS = ['prometheus', 'collector', 'alertmanager', 'loki', 'tempo', 'grafana', 'correlator'];
@@ -428,6 +429,7 @@ const RULES: Record<AlertFile, AlertingRule[]> = {
   operator,
   nodes,
   workloads,
+  remediation: remediationAlerts,
 };
 
 /** The rule file shipped for one area. */

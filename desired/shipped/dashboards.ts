@@ -17,6 +17,7 @@ import {
 } from '../../conventions/slo.js';
 import { dashboard, type Json, type PanelSpec } from '../dashboards/builder.js';
 import { COMPONENT_JOBS, STALE_WATCH_SECONDS } from './alerts.js';
+import { remediationDashboard } from './remediation.js';
 
 const R = '$__rate_interval';
 const rate = (metric: string, by: string, sel = '') => `sum by (${by}) (rate(${metric}${sel}[${R}]))`;
@@ -1106,6 +1107,7 @@ const BUILDERS: Record<DashboardName, () => Json> = {
   'cluster-nodes': clusterNodes,
   'cluster-workloads': clusterWorkloads,
   'service-red': serviceRed,
+  remediation: remediationDashboard,
 };
 
 /** One shipped dashboard as Grafana JSON model data. */
