@@ -38,6 +38,22 @@ export function lokiStreamLabels(ctx: StackContext): StreamLabel[] {
   return [...new Set(labels)].map((label) => ({ label, source: LOKI_LABEL_SOURCES[label] ?? label }));
 }
 
+/** The resource processor's name in the collector's logs pipeline to Loki. */
+export const LOKI_LABELS_PROCESSOR = 'resource/loki-labels';
+
+/**
+ * The resource processor that gives each log record's resource the attributes Loki indexes: every
+ * stream label whose source is another attribute is copied from it (`insert`: a resource that
+ * already has an attribute of the label's name keeps it). Belongs in the logs pipeline to Loki.
+ */
+export function lokiLabelsProcessor(ctx: StackContext): Config {
+  return {
+    attributes: lokiStreamLabels(ctx)
+      .filter((l) => l.source !== l.label)
+      .map((l) => ({ key: l.label, from_attribute: l.source, action: 'insert' })),
+  };
+}
+
 /** limits_config.otlp_config: exactly the stack's stream labels are index labels. */
 export function lokiOtlpConfig(ctx: StackContext): Config {
   return {
