@@ -25,9 +25,9 @@ describe('pinned versions', () => {
     const agpl = /github\.com\/grafana\/(loki|tempo|grafana|mimir)\b/;
     const hack = join(REPO, 'hack');
     const files = readdirSync(hack, { recursive: true, encoding: 'utf8' }).filter(
-      (f) => /(^|\/)(go\.mod|[^/]+\.sh)$/.test(f) && statSync(join(hack, f)).isFile(),
+      (f) => /(^|\/)(go\.mod|builder-config\.yaml|[^/]+\.sh)$/.test(f) && statSync(join(hack, f)).isFile(),
     );
-    expect(files).toContain('tools/victorialogs/go.mod');
+    expect(files).toEqual(expect.arrayContaining(['tools/victorialogs/go.mod', 'tools/otelcol/builder-config.yaml']));
     for (const f of files) expect(`${f}: ${agpl.test(read(join('hack', f)))}`).toBe(`${f}: false`);
   });
 
