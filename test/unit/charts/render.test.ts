@@ -13,6 +13,7 @@ import {
   LABEL_STACK,
 } from '../../../conventions/index.js';
 import { DASHBOARDS, dashboardConfigMapName, dashboardFileKey } from '../../../desired/shipped/index.js';
+import { CLUSTER_SCOPED_KINDS } from '../../../desired/stack/cluster-rbac.js';
 import { type KubeObject, renderStack, stackEndpoints, workloadsByComponent } from '../../../desired/stack/index.js';
 import { COMPONENTS } from '../../../desired/stack/labels.js';
 import { aStack, FIXTURES, GOLDEN_DIR, loadStack, REPO } from './stacks.js';
@@ -73,8 +74,11 @@ describe('renderStack', () => {
     for (const file of Object.values(FIXTURES)) {
       const s = loadStack(file);
       for (const o of render(s)) {
-        expect(o.metadata.namespace).toBe(s.metadata.namespace);
-        expect(o.metadata.name.startsWith(`${s.metadata.name}-`)).toBe(true);
+        // ClusterRoles and their bindings have no namespace; their names carry the stack's.
+        const clusterScoped = CLUSTER_SCOPED_KINDS.has(o.kind);
+        expect(o.metadata.namespace).toBe(clusterScoped ? undefined : s.metadata.namespace);
+        const prefix = clusterScoped ? `vigil:${s.metadata.namespace}:${s.metadata.name}-` : `${s.metadata.name}-`;
+        expect(o.metadata.name.startsWith(prefix)).toBe(true);
         expect(o.metadata).not.toHaveProperty('ownerReferences');
         const l = o.metadata.labels;
         for (const k of [LABEL_NAME, LABEL_INSTANCE, LABEL_COMPONENT, LABEL_PART_OF, LABEL_MANAGED_BY]) {
