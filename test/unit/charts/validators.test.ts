@@ -5,7 +5,7 @@
 // Loki and Tempo are AGPL: they are never built or run here (docs/adr/0006, 0010), so their configs
 // get a STRUCTURAL CHECK, labelled as such: a schema of the keys and types Vigil emits, from their
 // configuration references, that rejects unknown keys (./structural.ts).
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -313,9 +313,11 @@ function sloAlerts(name: string) {
 describe('a real Alertmanager running the rendered config', () => {
   const servers: Server[] = [];
   const peers: Peer[] = [];
+  const dirs: string[] = [];
   afterAll(async () => {
     for (const p of peers) await p.stop();
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it("inhibits the ticket of an SLO whose page fires: the page reaches its receiver, the ticket does not, another SLO's ticket does", async () => {
@@ -347,6 +349,7 @@ describe('a real Alertmanager running the rendered config', () => {
       },
     });
     const dir = mkdtempSync(join(tmpdir(), 'vigil-alertmanager-'));
+    dirs.push(dir);
     writeFileSync(join(dir, 'alertmanager.yml'), dump(alertmanagerConfig(stackContext(stack))));
     const port = await freePort();
     const am = new Peer(
