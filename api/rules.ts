@@ -44,6 +44,21 @@ export const stackRules: readonly CrossFieldRule[] = [
       !has(l, 'labels') || !l.labels.some((x: string) => ['trace_id', 'span_id', 'traceID', 'spanID'].includes(x)),
   },
   {
+    at: ['collector'],
+    rule: "!has(self.collect) || self.mode == 'daemonset'",
+    message: 'collect needs mode: daemonset (the agent on every node reads the pod logs)',
+    fieldPath: '.collect',
+    check: (c) => !has(c, 'collect') || c.mode === 'daemonset',
+  },
+  {
+    at: ['collector', 'collect', 'namespaceSelector', 'matchExpressions', '*'],
+    rule: "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : !has(self.values)",
+    message: 'In and NotIn need values; Exists and DoesNotExist take none',
+    fieldPath: '.values',
+    check: (e) =>
+      ['In', 'NotIn'].includes(e.operator) ? Array.isArray(e.values) && e.values.length > 0 : !has(e, 'values'),
+  },
+  {
     at: ['alerting', 'receivers', '*'],
     rule: '[has(self.webhook), has(self.slack), has(self.pagerduty)].filter(x, x).size() == 1',
     message: 'a receiver needs exactly one of webhook, slack or pagerduty',

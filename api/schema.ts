@@ -26,6 +26,8 @@ export const QUANTITY_PATTERN = '^(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)
 export const SLO_WINDOW_PATTERN = '^[1-9][0-9]*(d|w)$';
 const DNS_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const LABEL_NAME_PATTERN = '^[a-zA-Z_][a-zA-Z0-9_]*$';
+/** A Kubernetes label key: an optional DNS-subdomain prefix and a name. */
+const K8S_LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
 
 const resourceList: JSONSchemaType<ResourceList> = {
   type: 'object',
@@ -113,7 +115,80 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
       description: 'The OpenTelemetry Collector that receives OTLP.',
       properties: {
         ...componentProps(true),
-        mode: { type: 'string', enum: ['deployment', 'daemonset'], default: 'deployment' },
+        mode: {
+          type: 'string',
+          enum: ['deployment', 'daemonset'],
+          default: 'deployment',
+          description:
+            'deployment: the gateway only (OTLP push). daemonset: also an agent on every node that reads pod logs (docs/collection.md).',
+        },
+        collect: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          description:
+            "Which pods' logs the agent reads (mode: daemonset): the named namespaces and those the selector matches; the stack's own namespace when absent. Two stacks never collect one pod.",
+          properties: {
+            namespaces: {
+              type: 'array',
+              nullable: true,
+              maxItems: 100,
+              items: { type: 'string', minLength: 1, maxLength: 63, pattern: DNS_NAME_PATTERN },
+            },
+            namespaceSelector: {
+              type: 'object',
+              nullable: true,
+              additionalProperties: false,
+              properties: {
+                matchLabels: { ...stringMap, maxProperties: 20 },
+                matchExpressions: {
+                  type: 'array',
+                  nullable: true,
+                  maxItems: 20,
+                  items: {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['key', 'operator'],
+                    properties: {
+                      key: { type: 'string', minLength: 1, maxLength: 317, pattern: K8S_LABEL_KEY_PATTERN },
+                      operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+                      values: {
+                        type: 'array',
+                        nullable: true,
+                        maxItems: 50,
+                        items: { type: 'string', maxLength: 63 },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            podLabels: {
+              type: 'array',
+              nullable: true,
+              maxItems: 20,
+              items: { type: 'string', minLength: 1, maxLength: 317, pattern: K8S_LABEL_KEY_PATTERN },
+              description: 'Pod labels copied onto every record the agent sends, as k8s.pod.label.<name>.',
+            },
+          },
+        },
+        agent: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          description: 'The per-node agent (mode: daemonset).',
+          properties: { resources: { ...resources, nullable: true } },
+        },
+        sampler: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          description: "The tail-sampling tier behind the gateway's trace-ID load balancing (with sampling).",
+          properties: {
+            replicas: { type: 'integer', nullable: true, minimum: 1, maximum: 100 },
+            resources: { ...resources, nullable: true },
+          },
+        },
         sampling: {
           type: 'object',
           nullable: true,
@@ -146,54 +221,6 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
           additionalProperties: false,
           required: ['enabled'],
           properties: { ...componentProps(true), storage: { ...storage, nullable: true } },
-        },
-      },
-    },
-    logs: {
-      type: 'object',
-      nullable: true,
-      additionalProperties: false,
-      required: ['enabled', 'retention'],
-      description: 'Loki.',
-      properties: {
-        ...componentProps(false),
-        retention: retention('7d', 'logs'),
-        storage: { ...storage, nullable: true },
-        labels: {
-          type: 'array',
-          nullable: true,
-          maxItems: 15,
-          items: { type: 'string', pattern: LABEL_NAME_PATTERN },
-          description: 'Stream labels; keep them low-cardinality (never trace_id).',
-        },
-      },
-    },
-    traces: {
-      type: 'object',
-      nullable: true,
-      additionalProperties: false,
-      required: ['enabled', 'retention', 'serviceGraphs', 'spanMetrics'],
-      description: 'Tempo.',
-      properties: {
-        ...componentProps(false),
-        retention: retention('7d', 'traces'),
-        storage: { ...storage, nullable: true },
-        serviceGraphs: { type: 'boolean', default: true },
-        spanMetrics: { type: 'boolean', default: true },
-      },
-    },
-    grafana: {
-      type: 'object',
-      nullable: true,
-      additionalProperties: false,
-      required: ['enabled'],
-      description: 'Grafana with the datasources wired for correlation.',
-      properties: {
-        ...componentProps(true),
-        adminSecretRef: {
-          ...localRef,
-          nullable: true,
-          description: 'A Secret with admin-user and admin-password; generated when absent.',
         },
         cluster: {
           type: 'object',
@@ -249,6 +276,54 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
               pattern: DNS_NAME_PATTERN,
             },
           },
+        },
+      },
+    },
+    logs: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['enabled', 'retention'],
+      description: 'Loki.',
+      properties: {
+        ...componentProps(false),
+        retention: retention('7d', 'logs'),
+        storage: { ...storage, nullable: true },
+        labels: {
+          type: 'array',
+          nullable: true,
+          maxItems: 15,
+          items: { type: 'string', pattern: LABEL_NAME_PATTERN },
+          description: 'Stream labels; keep them low-cardinality (never trace_id).',
+        },
+      },
+    },
+    traces: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['enabled', 'retention', 'serviceGraphs', 'spanMetrics'],
+      description: 'Tempo.',
+      properties: {
+        ...componentProps(false),
+        retention: retention('7d', 'traces'),
+        storage: { ...storage, nullable: true },
+        serviceGraphs: { type: 'boolean', default: true },
+        spanMetrics: { type: 'boolean', default: true },
+      },
+    },
+    grafana: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['enabled'],
+      description: 'Grafana with the datasources wired for correlation.',
+      properties: {
+        ...componentProps(true),
+        adminSecretRef: {
+          ...localRef,
+          nullable: true,
+          description: 'A Secret with admin-user and admin-password; generated when absent.',
         },
       },
     },

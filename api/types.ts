@@ -40,10 +40,44 @@ export interface SamplingSpec {
   /** Keep this percent of all other traces. */
   baselinePercent?: number;
 }
+/**
+ * deployment: the gateway only (applications push OTLP to it). daemonset: the gateway and an agent
+ * on every node that reads the collected pods' logs and serves node-local OTLP (docs/collection.md).
+ */
 export type CollectorMode = 'deployment' | 'daemonset';
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+/** metav1.LabelSelector */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+/** Which pods the agent collects: those of the named namespaces and of the namespaces the selector matches. */
+export interface CollectSpec {
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector;
+  /** Pod labels copied onto every record the agent sends, as k8s.pod.label.<name>. */
+  podLabels?: string[];
+}
+export interface AgentSpec {
+  resources?: ResourceRequirements;
+}
+export interface SamplerSpec {
+  replicas?: number;
+  resources?: ResourceRequirements;
+}
 export interface CollectorSpec extends ComponentSpec {
   mode: CollectorMode;
   sampling?: SamplingSpec;
+  /** Needs mode: daemonset; absent there, the agent collects the stack's own namespace. */
+  collect?: CollectSpec;
+  /** The per-node agent (mode: daemonset). */
+  agent?: AgentSpec;
+  /** The tail-sampling tier behind the gateway's trace-ID load balancing (with sampling). */
+  sampler?: SamplerSpec;
 }
 
 export interface AlertmanagerSpec extends ComponentSpec {

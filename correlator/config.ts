@@ -186,6 +186,18 @@ export function loadConfig(
       `must be at least twice MAX_BODY_BYTES (${2 * maxBodyBytes}): a full body and its decompressed copy must fit`,
     );
   }
+  const exportQueueMaxBytes = int(
+    env,
+    'EXPORT_QUEUE_MAX_BYTES',
+    Math.max(2 * maxBodyBytes, Math.floor(heap * 0.08)),
+    1024,
+  );
+  if (exportQueueMaxBytes < maxBodyBytes) {
+    throw new ConfigError(
+      'EXPORT_QUEUE_MAX_BYTES',
+      `must be at least MAX_BODY_BYTES (${maxBodyBytes}), else a forwarded trace request never fits`,
+    );
+  }
   const port = int(env, 'PORT', 8080, 0, 65535);
   const grpcPort = int(env, 'GRPC_PORT', 4317, 0, 65535);
   if (grpcPort !== 0 && grpcPort === port) throw new ConfigError('GRPC_PORT', `must differ from PORT (${port})`);
@@ -209,7 +221,7 @@ export function loadConfig(
     maxStoreBytes: int(env, 'MAX_STORE_BYTES', Math.floor(heap * 0.3), 1024 * 1024),
     maxServicesPerCorrelation: int(env, 'MAX_SERVICES_PER_CORRELATION', 64, 1, 10_000),
     exportQueueMaxRecords: queueMax,
-    exportQueueMaxBytes: int(env, 'EXPORT_QUEUE_MAX_BYTES', Math.max(2 * maxBodyBytes, Math.floor(heap * 0.08)), 1024),
+    exportQueueMaxBytes,
     exportRetryMaxElapsedSeconds: int(env, 'EXPORT_RETRY_MAX_ELAPSED_SECONDS', 300, 1),
     exportBatchSize: int(env, 'EXPORT_BATCH_SIZE', 1000, 1),
     exportIntervalMs: int(env, 'EXPORT_INTERVAL_MS', 1000, 1),

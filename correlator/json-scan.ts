@@ -56,18 +56,23 @@ const KEY_BYTES = Object.fromEntries(
   ]),
 ) as Record<JsonShape, { parent: number; key: string; bytes: Buffer; role: number }[]>;
 
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
 /** Index of the quote that ends the string whose content starts at `from`. */
 function stringEnd(buf: Buffer, from: number): number {
+  // Most strings are short: a loop beats a native indexOf call per string; long ones use indexOf.
+  const n = buf.length;
   let i = from;
+  const short = Math.min(n, from + 64);
+  while (i < short) {
+    const c = buf[i];
+    if (c === QUOTE) return i;
+    i += c === BACKSLASH ? 2 : 1;
+  }
+  const start = i;
   while (true) {
     const q = buf.indexOf(QUOTE, i);
     if (q < 0) throw new BadRequest('body is not valid JSON: unterminated string');
     let backslashes = 0;
-    for (let j = q - 1; j >= from && buf[j] === BACKSLASH; j--) backslashes++;
+    for (let j = q - 1; j >= start && buf[j] === BACKSLASH; j--) backslashes++;
     if (backslashes % 2 === 0) return q;
     i = q + 1;
   }
@@ -80,7 +85,14 @@ function roleOfKey(shape: JsonShape, parent: number, buf: Buffer, start: number,
   if ((parent !== ROOT && parent !== RESOURCE && parent !== SCOPE) || end - start > LONGEST_KEY) return OTHER;
   let escaped = false;
   for (let j = start; j < end; j++) if (buf[j] === BACKSLASH) escaped = true;
-  const key = escaped ? (JSON.parse(buf.toString('utf8', start - 1, end + 1)) as string) : undefined;
+  let key: string | undefined;
+  if (escaped) {
+    try {
+      key = JSON.parse(buf.toString('utf8', start - 1, end + 1)) as string;
+    } catch (err) {
+      throw new BadRequest(`body is not valid JSON: ${(err as Error).message}`);
+    }
+  }
   for (const k of KEY_BYTES[shape]) {
     if (k.parent !== parent) continue;
     const same =
@@ -92,110 +104,135 @@ function roleOfKey(shape: JsonShape, parent: number, buf: Buffer, start: number,
   return OTHER;
 }
 
+// Byte classes for the scan's dispatch.
+// 0: anything else (letters, digits, and so on).
+const C_SPACE = 1;
+const C_QUOTE = 2;
+const C_OPEN_OBJECT = 3;
+const C_OPEN_ARRAY = 4;
+const C_CLOSE = 5;
+const C_COMMA = 6;
+const C_COLON = 7;
+const CLASS = new Uint8Array(256);
+for (const c of [0x20, 0x0a, 0x0d, 0x09]) CLASS[c] = C_SPACE;
+CLASS[QUOTE] = C_QUOTE;
+CLASS[OPEN_OBJECT] = C_OPEN_OBJECT;
+CLASS[OPEN_ARRAY] = C_OPEN_ARRAY;
+CLASS[CLOSE_OBJECT] = C_CLOSE;
+CLASS[CLOSE_ARRAY] = C_CLOSE;
+CLASS[COMMA] = C_COMMA;
+CLASS[COLON] = C_COLON;
+
+// What the scan expects next.
+const VALUE = 0;
+const KEY = 1;
+const AFTER = 2;
+
+function tooDeep(max: number): BadRequest {
+  return new BadRequest(`body is nested deeper than MAX_NESTING_DEPTH (${max})`);
+}
+
 /** Throws BadRequest (too deep) or TooLarge (too many values or records); returns the record count. */
 export function scanJson(buf: Buffer, shape: JsonShape, caps: JsonCaps): number {
-  const roles = new Uint8Array(caps.maxDepth + 2);
-  const arrays = new Uint8Array(caps.maxDepth + 2);
+  const maxDepth = caps.maxDepth;
+  const maxValues = caps.maxValues;
+  const maxRecords = caps.maxRecords;
+  // roles[d] and arrays[d] describe the container at depth d (0 = outside everything).
+  const roles = new Uint8Array(maxDepth + 2);
+  const arrays = new Uint8Array(maxDepth + 2);
   let depth = 0;
   let values = 0;
   let records = 0;
-  let expectValue = true;
-  let expectKey = false;
+  let expect = VALUE;
   /** The role a value gets from the key before it. */
   let keyRole = OTHER;
   const n = buf.length;
   let i = 0;
 
-  const open = (isArray: boolean, role: number) => {
-    depth++;
-    if (depth > caps.maxDepth) {
-      throw new BadRequest(`body is nested deeper than MAX_NESTING_DEPTH (${caps.maxDepth})`);
-    }
-    roles[depth] = role;
-    arrays[depth] = isArray ? 1 : 0;
-  };
-  const close = () => {
-    if (depth > 0) depth--;
-    expectKey = false;
-    expectValue = false;
-  };
-
   while (i < n) {
     const c = buf[i];
-    if (isSpace(c)) {
+    const cls = CLASS[c];
+    if (cls === C_SPACE) {
       i++;
       continue;
     }
-    if (expectKey) {
-      expectKey = false;
-      if (c === QUOTE) {
+    if (expect === AFTER) {
+      // After a value or key: a separator or a close.
+      if (cls === C_COMMA) expect = arrays[depth] === 1 ? VALUE : KEY;
+      else if (cls === C_COLON) expect = VALUE;
+      else if (cls === C_CLOSE) {
+        if (depth > 0) depth--;
+      } else if (cls === C_QUOTE) i = stringEnd(buf, i + 1);
+      // Anything else is not JSON; JSON.parse names it.
+      i++;
+      continue;
+    }
+    if (expect === KEY) {
+      if (cls === C_QUOTE) {
         const end = stringEnd(buf, i + 1);
-        keyRole = roleOfKey(shape, roles[depth], buf, i + 1, end);
+        const parent = roles[depth];
+        keyRole =
+          parent === ROOT || parent === RESOURCE || parent === SCOPE
+            ? roleOfKey(shape, parent, buf, i + 1, end)
+            : OTHER;
         i = end + 1;
+        expect = AFTER;
         continue;
       }
-      if (c === CLOSE_OBJECT) {
-        close();
+      if (cls === C_CLOSE) {
+        if (depth > 0) depth--;
+        expect = AFTER;
         i++;
         continue;
       }
       throw new BadRequest(`body is not valid JSON: expected a key at offset ${i}`);
     }
-    if (expectValue) {
-      if (c === CLOSE_ARRAY && depth > 0 && arrays[depth] === 1) {
-        close();
-        i++;
-        continue;
-      }
-      expectValue = false;
-      if (++values > caps.maxValues) {
-        throw new TooLarge(`body has more than MAX_JSON_VALUES (${caps.maxValues}) JSON values`, 'json_values');
-      }
-      const parent = roles[depth];
-      const inArray = depth > 0 && arrays[depth] === 1;
-      if (inArray && parent === RECORD_LIST && ++records > caps.maxRecords) throw tooManyRecords(caps.maxRecords);
+    // A value starts here (or an empty array ends).
+    const inArray = arrays[depth] === 1;
+    if (c === CLOSE_ARRAY && inArray) {
+      depth--;
+      expect = AFTER;
+      i++;
+      continue;
+    }
+    if (++values > maxValues) {
+      throw new TooLarge(`body has more than MAX_JSON_VALUES (${maxValues}) JSON values`, 'json_values');
+    }
+    const parent = roles[depth];
+    if (inArray && parent === RECORD_LIST && ++records > maxRecords) throw tooManyRecords(maxRecords);
+    expect = AFTER;
+    if (cls === C_QUOTE) {
+      i = stringEnd(buf, i + 1) + 1;
+    } else if (cls === C_OPEN_OBJECT || cls === C_OPEN_ARRAY) {
       const role =
         depth === 0
           ? ROOT
-          : inArray
-            ? parent === RESOURCE_LIST
+          : !inArray
+            ? keyRole
+            : parent === RESOURCE_LIST
               ? RESOURCE
               : parent === SCOPE_LIST
                 ? SCOPE
-                : OTHER
-            : keyRole;
-      if (c === OPEN_OBJECT) {
-        open(false, role);
-        expectKey = true;
-        i++;
-      } else if (c === OPEN_ARRAY) {
-        open(true, role);
-        expectValue = true;
-        i++;
-      } else if (c === QUOTE) {
-        i = stringEnd(buf, i + 1) + 1;
+                : OTHER;
+      if (++depth > maxDepth) throw tooDeep(maxDepth);
+      roles[depth] = role;
+      if (cls === C_OPEN_OBJECT) {
+        arrays[depth] = 0;
+        expect = KEY;
       } else {
-        // A number, true, false or null: up to the next delimiter.
-        while (i < n) {
-          const d = buf[i];
-          if (d === COMMA || d === CLOSE_ARRAY || d === CLOSE_OBJECT || isSpace(d)) break;
-          i++;
-        }
+        arrays[depth] = 1;
+        expect = VALUE;
       }
-      continue;
+      i++;
+    } else {
+      // A number, true, false or null: up to the next delimiter.
+      i++;
+      while (i < n) {
+        const k = CLASS[buf[i]];
+        if (k === C_COMMA || k === C_CLOSE || k === C_SPACE) break;
+        i++;
+      }
     }
-    if (c === COMMA) {
-      if (arrays[depth] === 1) expectValue = true;
-      else expectKey = true;
-    } else if (c === COLON) {
-      expectValue = true;
-    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
-      close();
-    } else if (c === QUOTE) {
-      i = stringEnd(buf, i + 1);
-    }
-    // Anything else is not JSON; JSON.parse names it.
-    i++;
   }
   return records;
 }

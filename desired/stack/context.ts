@@ -41,6 +41,15 @@ export function componentSpec(
   switch (c) {
     case 'collector':
       return spec.collector;
+    // The sampling tier and the agent run the collector's image; only their size is their own.
+    case 'sampler':
+      return (
+        spec.collector && { enabled: spec.collector.enabled, image: spec.collector.image, ...spec.collector.sampler }
+      );
+    case 'agent':
+      return (
+        spec.collector && { enabled: spec.collector.enabled, image: spec.collector.image, ...spec.collector.agent }
+      );
     case 'prometheus':
       return spec.metrics;
     case 'alertmanager':
@@ -63,6 +72,8 @@ export function componentSpec(
 /** Spec path of a component's section, for problems. */
 export const SPEC_PATHS: Record<ComponentName, string> = {
   collector: 'spec.collector',
+  sampler: 'spec.collector.sampler',
+  agent: 'spec.collector.agent',
   prometheus: 'spec.metrics',
   alertmanager: 'spec.metrics.alertmanager',
   loki: 'spec.logs',
@@ -76,6 +87,9 @@ export const SPEC_PATHS: Record<ComponentName, string> = {
 // The schema's defaults for a section that is absent altogether.
 const ENABLED_BY_DEFAULT: Record<ComponentName, boolean> = {
   collector: true,
+  // Both also depend on the collector's spec (stackContext).
+  sampler: true,
+  agent: true,
   prometheus: true,
   alertmanager: true,
   loki: false,
@@ -94,6 +108,10 @@ export function stackContext(stack: ObservabilityStack): StackContext {
   const enabled = (c: ComponentName) => componentSpec(spec, c)?.enabled ?? ENABLED_BY_DEFAULT[c];
   const on = Object.fromEntries(COMPONENTS.map((c) => [c, enabled(c)])) as Record<ComponentName, boolean>;
   on.alertmanager = on.prometheus && on.alertmanager;
+  // The sampling tier exists when traces are tail-sampled and have somewhere to go; the agent in
+  // daemonset mode (docs/collection.md).
+  on.sampler = on.collector && spec.collector?.sampling !== undefined && (on.tempo || on.correlator);
+  on.agent = on.collector && spec.collector?.mode === 'daemonset';
   const cluster = on.prometheus && (spec.metrics?.cluster?.enabled ?? false);
   on['node-exporter'] = cluster && on['node-exporter'];
   on['cluster-state'] = cluster && on['cluster-state'];

@@ -3,6 +3,12 @@
 // (test/unit/charts/images.test.ts checks they agree).
 
 export const OTELCOL_VERSION = '0.161.0';
+/**
+ * The node agent's collector release (and the cluster-state collector's): the newest whose log-file
+ * and kubelet receivers the module proxy here serves, so that tests run the release the cluster
+ * runs (docs/adr/0010-collector-agent-and-gateway.md).
+ */
+export const OTELCOL_AGENT_VERSION = '0.149.0';
 export const LOKI_VERSION = '3.7.8';
 export const TEMPO_VERSION = '2.9.0';
 export const PROMETHEUS_VERSION = '3.5.0';
@@ -11,6 +17,7 @@ export const NODE_EXPORTER_VERSION = '1.12.1';
 
 export const IMAGES = {
   collector: `otel/opentelemetry-collector-contrib:${OTELCOL_VERSION}`,
+  agent: `otel/opentelemetry-collector-contrib:${OTELCOL_AGENT_VERSION}`,
   prometheus: `quay.io/prometheus/prometheus:v${PROMETHEUS_VERSION}`,
   alertmanager: 'quay.io/prometheus/alertmanager:v0.28.1',
   nodeExporter: `quay.io/prometheus/node-exporter:v${NODE_EXPORTER_VERSION}`,

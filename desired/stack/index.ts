@@ -4,6 +4,7 @@ import { App, Chart } from 'cdk8s';
 import type { ObservabilityStack } from '../../api/types.js';
 import type { Problem } from '../../api/validate.js';
 import { LABEL_COMPONENT } from '../../conventions/index.js';
+import { agentChart } from './agent.js';
 import { alertmanagerChart } from './alertmanager.js';
 import { CLUSTER_SCOPED_KINDS } from './cluster-rbac.js';
 import { clusterStateChart } from './cluster-state.js';
@@ -17,6 +18,7 @@ import { nodeExporterChart } from './node-exporter.js';
 import { renderProblems } from './problems.js';
 import { prometheusChart } from './prometheus.js';
 import type { RemediationRouting } from './remediation.js';
+import { samplerChart } from './sampler.js';
 import { tempoChart } from './tempo.js';
 
 export interface KubeObject {
@@ -40,6 +42,8 @@ export interface RenderResult {
 type ChartFn = (scope: Chart, ctx: StackContext) => void;
 const CHARTS: Record<ComponentName, ChartFn> = {
   collector: collectorChart,
+  sampler: samplerChart,
+  agent: agentChart,
   prometheus: prometheusChart,
   alertmanager: alertmanagerChart,
   loki: lokiChart,
@@ -120,6 +124,8 @@ export function stackEndpoints(stack: ObservabilityStack): Record<string, string
     out.otlpGrpc = url('collector', PORTS.otlpGrpc);
     out.otlpHttp = url('collector', PORTS.otlpHttp);
   }
+  // The node-local OTLP endpoint: the Service routes to the agent on the caller's own node.
+  if (ctx.on.agent) out.otlpHttpNodeLocal = url('agent', PORTS.otlpHttp);
   if (ctx.on.loki) out.loki = url('loki', PORTS.loki);
   if (ctx.on.tempo) out.tempo = url('tempo', PORTS.tempo);
   if (ctx.on.correlator) out.correlator = url('correlator', PORTS.correlator);

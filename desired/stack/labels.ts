@@ -12,6 +12,8 @@ import {
 /** The parts of a stack, in render order. Object names are `<stack>-<component>`. */
 export const COMPONENTS = [
   'collector',
+  'sampler',
+  'agent',
   'prometheus',
   'alertmanager',
   'loki',
@@ -25,6 +27,8 @@ export type ComponentName = (typeof COMPONENTS)[number];
 
 const APP_NAMES: Record<ComponentName, string> = {
   collector: 'opentelemetry-collector',
+  sampler: 'opentelemetry-collector',
+  agent: 'opentelemetry-collector',
   prometheus: 'prometheus',
   alertmanager: 'alertmanager',
   loki: 'loki',

@@ -74,8 +74,8 @@ export function renderProblems(ctx: StackContext): Problem[] {
         add('spec.collector.sampling', 'tail sampling needs a trace destination: enable traces or correlation');
       }
     }
-    if (collector?.mode === 'daemonset' && collector.replicas !== undefined) {
-      add('spec.collector.replicas', 'must not be set in daemonset mode (one collector runs per node)');
+    if (collector?.collect && collector.mode !== 'daemonset') {
+      add('spec.collector.collect', 'needs mode: daemonset (the agent on every node reads the pod logs)');
     }
   }
 

@@ -16,6 +16,9 @@ type Row = [replicas: number, cpuReq: string, memReq: string, memLimit: string, 
 const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
   demo: {
     collector: [1, '50m', '128Mi', '256Mi'],
+    sampler: [1, '50m', '128Mi', '256Mi'],
+    // One pod per node; its replicas is not used.
+    agent: [1, '25m', '64Mi', '128Mi'],
     prometheus: [1, '100m', '256Mi', '512Mi', '2Gi'],
     alertmanager: [1, '10m', '32Mi', '64Mi', '256Mi'],
     loki: [1, '50m', '128Mi', '512Mi', '2Gi'],
@@ -28,6 +31,9 @@ const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
   },
   small: {
     collector: [1, '200m', '256Mi', '512Mi'],
+    sampler: [1, '200m', '256Mi', '512Mi'],
+    // One pod per node; its replicas is not used.
+    agent: [1, '100m', '128Mi', '256Mi'],
     prometheus: [1, '250m', '1Gi', '2Gi', '20Gi'],
     alertmanager: [1, '20m', '64Mi', '128Mi', '1Gi'],
     loki: [1, '200m', '512Mi', '1Gi', '20Gi'],
@@ -39,6 +45,9 @@ const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
   },
   medium: {
     collector: [2, '500m', '512Mi', '1Gi'],
+    sampler: [2, '500m', '512Mi', '1Gi'],
+    // One pod per node; its replicas is not used.
+    agent: [1, '200m', '256Mi', '512Mi'],
     prometheus: [1, '1', '4Gi', '8Gi', '100Gi'],
     alertmanager: [2, '50m', '128Mi', '256Mi', '2Gi'],
     loki: [1, '1', '2Gi', '4Gi', '100Gi'],
@@ -50,6 +59,9 @@ const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
   },
   large: {
     collector: [3, '1', '1Gi', '2Gi'],
+    sampler: [3, '1', '1Gi', '2Gi'],
+    // One pod per node; its replicas is not used.
+    agent: [1, '500m', '512Mi', '1Gi'],
     prometheus: [1, '2', '16Gi', '32Gi', '500Gi'],
     alertmanager: [3, '100m', '256Mi', '512Mi', '5Gi'],
     loki: [1, '2', '8Gi', '16Gi', '500Gi'],

@@ -4,7 +4,7 @@
 // queues hold to their byte caps, give up after the maximum elapsed time and keep an optional
 // destination from holding back ingest. hostile.test.ts throws the same at the running process.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import pino from 'pino';
 import { post, readBounded } from '../../../correlator/export-http.js';
@@ -403,6 +403,40 @@ describe('the service under the bounds', () => {
       await c.stop();
       loki.close();
     }
+  });
+
+  it('counts a body without Content-Length against the in-flight budget as it arrives', async () => {
+    const c = aCorrelator({ MAX_BODY_BYTES: '1024', MAX_INFLIGHT_BYTES: '2048' });
+    await call(c, { url: '/health' });
+    const { port } = c.app.server.address() as AddressInfo;
+    const head =
+      'POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const chunk = `384\r\n${' '.repeat(900)}\r\n`;
+    const open = () =>
+      new Promise<{ socket: Socket; answer: Promise<string> }>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(head + chunk);
+          let text = '';
+          const answer = new Promise<string>((r) => {
+            socket.on('data', (d) => {
+              text += d.toString('latin1');
+              if (text.includes('\r\n\r\n')) r(text);
+            });
+            socket.on('close', () => r(text));
+          });
+          resolve({ socket, answer });
+        });
+      });
+    const first = await open();
+    const second = await open();
+    await sleep(200);
+    const third = await open();
+    expect(await third.answer).toMatch(/^HTTP\/1\.1 429 [\s\S]*retry-after: 1\r\n/i);
+    // The first two finish their bodies within the budget and are answered as usual.
+    first.socket.write('0\r\n\r\n');
+    second.socket.write('0\r\n\r\n');
+    expect(await first.answer).toMatch(/^HTTP\/1\.1 400 /);
+    for (const s of [first, second, third]) s.socket.destroy();
   });
 
   it('never puts an internal message in a 5xx answer', async () => {

@@ -77,6 +77,32 @@ describe('correlator config', () => {
     );
   });
 
+  it('sizes the byte budgets from the heap it is given, and the limits like the OpenTelemetry SDK', () => {
+    const small = loadConfig({}, { heapLimitBytes: 432 * 2 ** 20 });
+    expect(small).toMatchObject({
+      maxInflightBytes: Math.floor(432 * 2 ** 20 * 0.1),
+      maxStoreBytes: Math.floor(432 * 2 ** 20 * 0.3),
+      exportQueueMaxBytes: Math.floor(432 * 2 ** 20 * 0.08),
+      maxNestingDepth: 64,
+      maxJsonValues: 2_000_000,
+      maxServicesPerCorrelation: 64,
+      exportRetryMaxElapsedSeconds: 300,
+      limits: { attributeValueLength: 1024, attributeCount: 128, bodyLength: 65_536, serviceNameLength: 256 },
+    });
+    expect(loadConfig({}, { heapLimitBytes: 4 * 2 ** 30 }).maxStoreBytes).toBeGreaterThan(small.maxStoreBytes);
+    // A small heap still takes one full body and its decompressed copy.
+    expect(loadConfig({}, { heapLimitBytes: 64 * 2 ** 20 }).maxInflightBytes).toBe(32 * 2 ** 20);
+    expect(loadConfig({ ATTRIBUTE_VALUE_LENGTH_LIMIT: '64' }).limits.attributeValueLength).toBe(64);
+  });
+
+  it('refuses an in-flight budget that a full body could not fit, and service names longer than queries take', () => {
+    expect(errorOf({ MAX_BODY_BYTES: '1048576', MAX_INFLIGHT_BYTES: '1048576' }).message).toBe(
+      'MAX_INFLIGHT_BYTES: must be at least twice MAX_BODY_BYTES (2097152): a full body and its decompressed copy must fit',
+    );
+    expect(errorOf({ SERVICE_NAME_LENGTH_LIMIT: '1000' }).variable).toBe('SERVICE_NAME_LENGTH_LIMIT');
+    expect(errorOf({ MAX_NESTING_DEPTH: '2' }).variable).toBe('MAX_NESTING_DEPTH');
+  });
+
   it('reads EXPORT_RECEIVED_LOGS as a boolean', () => {
     expect(loadConfig({ EXPORT_RECEIVED_LOGS: 'true' }).exportReceivedLogs).toBe(true);
     expect(errorOf({ EXPORT_RECEIVED_LOGS: 'maybe' }).variable).toBe('EXPORT_RECEIVED_LOGS');
