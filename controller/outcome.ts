@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Condition } from '../api/types.js';
 import type { Problem } from '../api/validate.js';
 import { CONDITION_DEGRADED, CONDITION_PROGRESSING, CONDITION_READY, Reasons } from '../conventions/index.js';
+import { RenderBug } from '../desired/check.js';
 import { type KubeApi, KubeError, type KubeObject } from '../kube/types.js';
 import { type HandlerResult, TerminalError } from './queue.js';
 import { type ConditionInput, jsonEqual, mergePatch, setConditions } from './status.js';
@@ -68,14 +69,17 @@ export class ReconcileBug extends Error {
   }
 }
 
-/** Runs a pure render step; an exception in it is a ReconcileBug. */
+/** Runs a pure check or render step; an exception in it is a ReconcileBug (desired/'s RenderBug is one already). */
 export function rendering<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
+    if (err instanceof RenderBug) throw err;
     throw new ReconcileBug(`Rendering failed: ${(err as Error)?.message ?? String(err)}`, err);
   }
 }
+
+const isBug = (err: unknown) => err instanceof ReconcileBug || err instanceof RenderBug;
 
 /**
  * Whether doing the same again later can succeed: 408, 429, 5xx, an optimistic-concurrency 409
@@ -83,7 +87,7 @@ export function rendering<T>(fn: () => T): T {
  * 404, 409 AlreadyExists, 422) cannot until something changes.
  */
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof ReconcileBug) return false;
+  if (isBug(err)) return false;
   if (err instanceof KubeError) return err.conflict ? (err.reason ?? 'Conflict') === 'Conflict' : !err.permanent;
   return true;
 }
@@ -91,7 +95,7 @@ export function isRetryable(err: unknown): boolean {
 /** The outcome of a reconcile that threw. */
 export function failure(err: unknown): Outcome {
   const error = err instanceof Error ? err : new Error(String(err));
-  const reason = err instanceof ReconcileBug ? Reasons.ReconcileError : Reasons.ApplyFailed;
+  const reason = isBug(err) ? Reasons.ReconcileError : Reasons.ApplyFailed;
   return { kind: 'failed', reason, error, retryable: isRetryable(err) };
 }
 
@@ -211,8 +215,8 @@ export async function settle(
 
   if (o.kind === 'problem')
     log.info({ reason: o.reason, problems: o.problems }, 'Left children as they are: the spec needs a fix');
-  if (o.kind === 'failed' && o.error instanceof ReconcileBug) {
-    const origin = o.error.origin instanceof Error ? o.error.origin : o.error;
+  if (o.kind === 'failed' && isBug(o.error)) {
+    const origin = o.error instanceof ReconcileBug && o.error.origin instanceof Error ? o.error.origin : o.error;
     log.error({ err: origin }, `Failed to reconcile ${raw.kind}: a bug in Vigil`);
   }
 

@@ -3,15 +3,14 @@
 // read the live budget from Prometheus every few minutes → an Outcome, which outcome.ts turns into
 // status (once) and the queue's next step. A broken edit never removes the rules already loaded.
 import type { Logger } from 'pino';
-import type { ObservabilityStackStatus, SLO, SLOStatus } from '../api/types.js';
-import { validateResource } from '../api/validate.js';
-import { CONDITION_READY, PLURAL_SLO, Reasons } from '../conventions/index.js';
-import type { RuleFile } from '../desired/slo/index.js';
-import { countRules, sloDashboardConfigMap, sloProblems, sloRuleConfigMap, sloRules } from '../desired/slo/index.js';
+import type { ObservabilityStackStatus, SLOStatus } from '../api/types.js';
+import { CONDITION_READY, KIND_SLO, PLURAL_SLO, Reasons } from '../conventions/index.js';
+import { checkResource, sloStackProblems } from '../desired/check.js';
+import { countRules } from '../desired/slo/index.js';
 import type { KubeApi, KubeObject } from '../kube/types.js';
 import { applyChildren, childKey, controlledBy, owned, ownerOf } from './apply.js';
 import { budgetStatus, type Fetch, readBudget } from './budget.js';
-import { type Outcome, problem, progressing, ready, reconcileObject, rendering } from './outcome.js';
+import { type Outcome, problem, progressing, ReconcileBug, ready, reconcileObject, rendering } from './outcome.js';
 import type { HandlerResult } from './queue.js';
 import type { ConditionInput } from './status.js';
 
@@ -20,12 +19,6 @@ const PROMETHEUS_RULE = { apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometh
 
 /** The API-server calls an SLO reconcile makes. */
 export type SLOKube = Pick<KubeApi, 'get' | 'apply' | 'delete' | 'patchStatus' | 'event' | 'serves'>;
-
-/** What an SLO becomes: its rule file and the ConfigMaps that carry the rules and the dashboard. */
-export interface SLOObjects {
-  rules: RuleFile;
-  configMaps: { apiVersion: string; kind: string; metadata: { name: string; labels: Record<string, string> } }[];
-}
 
 export interface SLOReconcilerDeps {
   kube: SLOKube;
@@ -39,14 +32,9 @@ export interface SLOReconcilerDeps {
   /** How often the live budget is read. */
   budgetIntervalMs: number;
   onWrite?(verb: 'apply' | 'delete', kind: string): void;
-  /** sloRules and the ConfigMaps (rules first, then the dashboard); a test passes its own. */
-  render?: (slo: SLO) => SLOObjects;
+  /** checkResource; a test passes its own. */
+  check?: typeof checkResource;
 }
-
-export const renderSLO = (slo: SLO): SLOObjects => {
-  const rules = sloRules(slo);
-  return { rules, configMaps: [sloRuleConfigMap(slo, rules), sloDashboardConfigMap(slo)] };
-};
 
 export class SLOReconciler {
   /**
@@ -64,30 +52,25 @@ export class SLOReconciler {
 
   private async run(raw: KubeObject, log: Logger): Promise<Outcome> {
     const { namespace, name } = raw.metadata as { namespace: string; name: string };
-    const valid = validateResource({ apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name }, spec: raw.spec });
-    if (!valid.ok) return problem(Reasons.InvalidSpec, valid.problems);
-    const slo = valid.object as SLO;
-    slo.metadata = { ...raw.metadata, name, namespace };
-    const problems = sloProblems(slo);
-    if (problems.length) return problem(Reasons.InvalidSpec, problems);
+    // What vigil validate checks: the schema and rules, the queries, the names of what it becomes.
+    const { apiVersion, kind, metadata, spec } = raw;
+    const checked = rendering(() => (this.d.check ?? checkResource)({ apiVersion, kind, metadata, spec }));
+    if (!checked.ok) return problem(Reasons.InvalidSpec, checked.problems);
+    if (checked.kind !== KIND_SLO) throw new ReconcileBug(`An ${KIND_SLO} was checked as ${checked.kind}`);
+    const { slo, rules, configMaps } = checked;
 
     const stackName = slo.spec.stackRef.name;
     const stack = this.d.getStack(namespace, stackName);
-    const path = 'spec.stackRef.name';
     if (!stack) {
       const message = `ObservabilityStack "${stackName}" not found in ${namespace}`;
-      return problem(Reasons.StackNotFound, [{ path, message }], {
+      return problem(Reasons.StackNotFound, [{ path: 'spec.stackRef.name', message }], {
         waitingFor: 'Waiting for the stack.',
         requeueAfterMs: 30_000,
       });
     }
-    // biome-ignore lint/suspicious/noExplicitAny: reading a stack's spec loosely
-    if ((stack.spec as any)?.metrics?.enabled === false) {
-      const message = `ObservabilityStack "${stackName}" has metrics disabled: no Prometheus loads the rules`;
-      return problem(Reasons.InvalidSpec, [{ path, message }]);
-    }
+    const against = sloStackProblems(slo, stack as { spec?: unknown });
+    if (against.length) return problem(Reasons.InvalidSpec, against);
 
-    const { rules, configMaps } = rendering(() => (this.d.render ?? renderSLO)(slo));
     const served = await this.d.kube.serves(PROMETHEUS_RULE.apiVersion, PROMETHEUS_RULE.kind);
     const promRule = {
       ...PROMETHEUS_RULE,

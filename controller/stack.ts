@@ -5,8 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ComponentStatus, ObservabilityStack } from '../api/types.js';
-import { type Problem, validateResource } from '../api/validate.js';
+import type { Problem } from '../api/validate.js';
 import {
+  KIND_STACK,
   LABEL_COMPONENT,
   LABEL_MANAGED_BY,
   LABEL_STACK,
@@ -14,9 +15,15 @@ import {
   PLURAL_STACK,
   Reasons,
 } from '../conventions/index.js';
+import { checkResource } from '../desired/check.js';
 import { stackContext } from '../desired/stack/context.js';
 import { grafanaAdminSecretName } from '../desired/stack/grafana.js';
-import { type RenderResult, renderStack, stackEndpoints, workloadsByComponent } from '../desired/stack/index.js';
+import {
+  type KubeObject as RenderedObject,
+  type RenderInputs,
+  stackEndpoints,
+  workloadsByComponent,
+} from '../desired/stack/index.js';
 import type { KubeApi, KubeObject } from '../kube/types.js';
 import { applyChildren, childKey, controlledBy, type Owner, owned, ownerOf } from './apply.js';
 import { MANAGED_KINDS, managedKind } from './kinds.js';
@@ -36,8 +43,10 @@ export interface StackReconcilerDeps {
   onWrite?(verb: 'apply' | 'delete', kind: string): void;
   /** How often a stack that is not Ready yet is looked at again without an event. */
   notReadyRecheckMs?: number;
-  /** renderStack; a test passes its own. */
-  render?: (stack: ObservabilityStack) => RenderResult;
+  /** What the stack renders from besides its spec (the RemediationPolicies naming it); none by default. */
+  renderInputs?: (stack: ObservabilityStack) => RenderInputs;
+  /** checkResource; a test passes its own. */
+  check?: typeof checkResource;
 }
 
 interface SecretNeed {
@@ -117,7 +126,7 @@ async function missingSecrets(kube: Pick<KubeApi, 'get'>, stack: ObservabilitySt
 }
 
 /** Each component's readiness, from the live state of its workloads. */
-function componentStatus(rendered: RenderResult['objects'], live: ReadonlyMap<string, KubeObject>) {
+function componentStatus(rendered: readonly RenderedObject[], live: ReadonlyMap<string, KubeObject>) {
   const components: Record<string, ComponentStatus> = {};
   for (const [component, workloads] of Object.entries(workloadsByComponent(rendered))) {
     const states = (workloads ?? []).map((w) => workloadReady(live.get(`${w.kind}/${w.name}`)));
@@ -131,12 +140,6 @@ function componentStatus(rendered: RenderResult['objects'], live: ReadonlyMap<st
   return components;
 }
 
-/**
- * desired/stack catches its own exceptions and returns them as one problem at `spec` with this
- * prefix. That is a bug in Vigil, not the user's spec: it is reported as ReconcileError.
- */
-const CAUGHT_RENDER_EXCEPTION = 'could not render: ';
-
 export class StackReconciler {
   constructor(private readonly d: StackReconcilerDeps) {}
 
@@ -146,11 +149,15 @@ export class StackReconciler {
 
   private async run(raw: KubeObject, log: Logger): Promise<Outcome> {
     const { namespace, name } = raw.metadata as { namespace: string; name: string };
-    // The CRD's own schema and rules (fills defaults for objects stored earlier).
-    const valid = validateResource({ apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name }, spec: raw.spec });
-    if (!valid.ok) return problem(Reasons.InvalidSpec, valid.problems);
-    const stack = valid.object as ObservabilityStack;
-    stack.metadata = { ...raw.metadata, name, namespace };
+    // What vigil validate checks: the CRD's schema and rules (defaults filled for objects stored
+    // earlier), render problems, and the names of what it renders.
+    const { apiVersion, kind, metadata, spec } = raw;
+    // As stored, the API server having validated it: the inputs depend on its namespace and name only.
+    const inputs = this.d.renderInputs?.(raw as unknown as ObservabilityStack) ?? {};
+    const checked = rendering(() => (this.d.check ?? checkResource)({ apiVersion, kind, metadata, spec }, inputs));
+    if (!checked.ok) return problem(Reasons.InvalidSpec, checked.problems);
+    if (checked.kind !== KIND_STACK) throw new ReconcileBug(`An ${KIND_STACK} was checked as ${checked.kind}`);
+    const { stack, objects } = checked;
 
     const missing = await missingSecrets(this.d.kube, stack);
     // Secrets are not watched: look again soon so that the stack proceeds once they appear.
@@ -161,13 +168,8 @@ export class StackReconciler {
       });
     }
 
-    const rendered = rendering(() => (this.d.render ?? renderStack)(stack));
-    const caught = rendered.problems.find((p) => p.path === 'spec' && p.message.startsWith(CAUGHT_RENDER_EXCEPTION));
-    if (caught) throw new ReconcileBug(`Rendering failed: ${caught.message.slice(CAUGHT_RENDER_EXCEPTION.length)}`);
-    if (rendered.problems.length) return problem(Reasons.InvalidSpec, rendered.problems);
-
     const owner = ownerOf(raw);
-    const desired = owned(rendered.objects, owner, namespace);
+    const desired = owned(objects, owner, namespace);
     if (stack.spec.grafana?.enabled && !stack.spec.grafana.adminSecretRef) {
       desired.push(await this.grafanaAdmin(stack, owner));
     }
@@ -178,7 +180,7 @@ export class StackReconciler {
       );
 
     const live = await applyChildren(this.d, desired, await this.liveChildren(namespace, name, owner.uid), log);
-    const components = componentStatus(rendered.objects, live);
+    const components = componentStatus(objects, live);
     const fields = { components, endpoints: stackEndpoints(stack) };
     const waiting = Object.keys(components)
       .filter((c) => !components[c].ready)

@@ -19,7 +19,6 @@ import {
   PLURAL_STACK,
 } from '../conventions/index.js';
 import { KIND_REMEDIATION, PLURAL_REMEDIATION } from '../conventions/remediation.js';
-import { renderStack } from '../desired/stack/index.js';
 import { type KeptInformer, type KubeConnection, LeaderElector } from '../kube/index.js';
 import type { KubeObject } from '../kube/types.js';
 import { healthServer } from './health.js';
@@ -113,7 +112,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
     : undefined;
 
   const stacks = new StackReconciler({
-    ...(remediation ? { render: (s) => renderStack(s, remediation.renderInputs(s)) } : {}),
+    renderInputs: remediation ? (s) => remediation.renderInputs(s) : undefined,
     kube: kube.api,
     getStack: cacheGet(KIND_STACK),
     log,

@@ -6,9 +6,10 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { Condition } from '../../../api/types.js';
 import { conditionsFor, isRetryable, type Outcome, ReconcileBug } from '../../../controller/outcome.js';
 import { TerminalError } from '../../../controller/queue.js';
-import { renderSLO, SLOReconciler } from '../../../controller/slo.js';
+import { SLOReconciler } from '../../../controller/slo.js';
 import { StackReconciler } from '../../../controller/stack.js';
 import { API_GROUP_VERSION, KIND_SLO, KIND_STACK } from '../../../conventions/index.js';
+import { checkResource, RenderBug } from '../../../desired/check.js';
 import { renderStack } from '../../../desired/stack/index.js';
 import { KubeError, type KubeObject } from '../../../kube/types.js';
 import { anSLO, aStack } from '../../support/builders.js';
@@ -115,7 +116,7 @@ describe('isRetryable', () => {
 describe('the stack reconciler', () => {
   let fake: FakeKube;
   let logs: ReturnType<typeof capturingLogger>;
-  let render: typeof renderStack;
+  let check: typeof checkResource;
 
   const reconciler = () =>
     new StackReconciler({
@@ -124,7 +125,7 @@ describe('the stack reconciler', () => {
       log: logs.log,
       now: () => NOW,
       notReadyRecheckMs: 7_000,
-      render: (s) => render(s),
+      check: (doc, inputs) => check(doc, inputs),
     });
   const reconcile = () => reconciler().reconcile(NS, 'demo');
   const stack = () => fake.cached(API_GROUP_VERSION, KIND_STACK, NS, 'demo');
@@ -135,7 +136,7 @@ describe('the stack reconciler', () => {
   beforeEach(() => {
     fake = new FakeKube();
     logs = capturingLogger();
-    render = renderStack;
+    check = checkResource;
   });
 
   it('applies every child and reports Ready with observedGeneration, in one status write', async () => {
@@ -190,6 +191,15 @@ describe('the stack reconciler', () => {
     expect(fake.events.length).toBe(1);
   });
 
+  it('refuses, as vigil validate does, a stack whose children would get names Kubernetes refuses', async () => {
+    fake.put({ ...(aStack({}, 'a'.repeat(60)) as KubeObject), metadata: { name: 'a'.repeat(60), namespace: NS } });
+    await expect(reconciler().reconcile(NS, 'a'.repeat(60))).resolves.toBeUndefined();
+    const c = conditions(fake.cached(API_GROUP_VERSION, KIND_STACK, NS, 'a'.repeat(60)));
+    expect(c.Degraded).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(c.Degraded.message).toMatch(/^metadata\.name: /);
+    expect(childWrites()).toEqual([]);
+  });
+
   it('reports a render problem as InvalidSpec and leaves the running children and their status as they are', async () => {
     putStack();
     await reconcile();
@@ -224,7 +234,7 @@ describe('the stack reconciler', () => {
 
   it('reports an exception in render as a ReconcileError bug, logged with its stack, and does not retry it', async () => {
     putStack();
-    render = () => {
+    check = () => {
       throw new TypeError("Cannot read properties of undefined (reading 'port')");
     };
     const err = await failureOf(reconcile());
@@ -243,9 +253,11 @@ describe('the stack reconciler', () => {
     expect(childWrites()).toEqual([]);
   });
 
-  it('reports an exception that render caught itself as a ReconcileError too, not as InvalidSpec', async () => {
+  it('reports an exception that render caught itself (a RenderBug) as a ReconcileError too, not as InvalidSpec', async () => {
     putStack();
-    render = () => ({ objects: [], problems: [{ path: 'spec', message: 'could not render: boom' }] });
+    check = () => {
+      throw new RenderBug('boom');
+    };
     expect(await failureOf(reconcile())).toBeInstanceOf(TerminalError);
     expect(conditions(stack()).Degraded).toMatchObject({ status: 'True', reason: 'ReconcileError' });
     expect(conditions(stack()).Degraded.message).toMatch(/^Rendering failed: boom\. This is a bug in Vigil/);
@@ -253,9 +265,10 @@ describe('the stack reconciler', () => {
 
   it('refuses to apply a kind it does not manage (it could never prune it), as a bug', async () => {
     putStack();
-    render = (s) => {
-      const r = renderStack(s);
-      return { ...r, objects: [...r.objects, { ...r.objects[0], apiVersion: 'batch/v1', kind: 'CronJob' }] };
+    check = (doc, inputs) => {
+      const c = checkResource(doc, inputs);
+      if (c.ok && c.kind === KIND_STACK) c.objects.push({ ...c.objects[0], apiVersion: 'batch/v1', kind: 'CronJob' });
+      return c;
     };
     expect(await failureOf(reconcile())).toBeInstanceOf(TerminalError);
     expect(conditions(stack()).Degraded.reason).toBe('ReconcileError');
@@ -330,7 +343,7 @@ describe('the SLO reconciler', () => {
   let fake: FakeKube;
   let logs: ReturnType<typeof capturingLogger>;
   let promUp: boolean;
-  let render: ConstructorParameters<typeof SLOReconciler>[0]['render'];
+  let check: typeof checkResource;
   let slos: SLOReconciler;
 
   const makeReconciler = () =>
@@ -350,7 +363,7 @@ describe('the SLO reconciler', () => {
           json: async () => ({ status: 'success', data: { result: [{ value: [0, value] }] } }),
         };
       },
-      render: (s) => (render ?? renderSLO)(s),
+      check: (doc, inputs) => check(doc, inputs),
     });
   const reconcile = () => slos.reconcile(NS, 'checkout-availability');
   const slo = () => fake.cached(API_GROUP_VERSION, KIND_SLO, NS, 'checkout-availability') as KubeObject;
@@ -371,7 +384,7 @@ describe('the SLO reconciler', () => {
     fake = new FakeKube();
     logs = capturingLogger();
     promUp = true;
-    render = undefined;
+    check = checkResource;
     slos = makeReconciler();
   });
   it('writes the rules and dashboard, owned by the SLO, and reports Ready with the live budget', async () => {
@@ -479,7 +492,7 @@ describe('the SLO reconciler', () => {
   it('reports an exception in rule generation as a ReconcileError bug', async () => {
     putStack(true);
     putSLO();
-    render = () => {
+    check = () => {
       throw new RangeError('Invalid array length');
     };
     expect(await failureOf(reconcile())).toBeInstanceOf(TerminalError);
