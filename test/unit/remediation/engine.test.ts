@@ -94,6 +94,21 @@ describe('the remediation decision engine', () => {
     expect(results).toEqual(['acted', 'acted', 'backoff', 'acted']);
   });
 
+  it('after a resolve only the plain cooldown is left, not the grown backoff', () => {
+    const spec = aPolicy({ guard: { maxActions: 5 } }).spec;
+    const { results, status } = run(
+      [
+        { at: '10:00:00' },
+        { at: '10:05:00' }, // attempt 2: the next one would wait 10 minutes, until 10:15
+        { at: '10:06:00', alert: { status: 'resolved' } },
+        { at: '10:11:00', alert: { startsAt: '2026-01-01T10:10:30.000Z' } }, // past 10:05 + 5m
+      ],
+      spec,
+    );
+    expect(results).toEqual(['acted', 'acted', 'resolved', 'acted']);
+    expect(status.targets?.[0].attempts).toBe(1);
+  });
+
   it('opens the breaker after maxActions without the alert resolving, then stays blocked and quiet', () => {
     const { decisions, results, status } = run([
       { at: '10:00:00' },
