@@ -232,6 +232,10 @@ function panel(p: PanelSpec, id: number, gridPos: dash.GridPos): cog.Builder<das
     b.withTransformation({ options: {}, ...t } as dash.DataTransformerConfig);
   }
   const built = b.build();
+  // A query carries a marker function of the SDK's (its variant tag), not part of the JSON model.
+  for (const t of built.targets ?? []) {
+    for (const [k, v] of Object.entries(t)) if (typeof v === 'function') delete (t as Json)[k];
+  }
   const typed = TYPED_OPTIONS[p.type];
   const rest = Object.entries(p.options ?? {}).filter(([k]) => !typed.includes(k));
   if (rest.length) built.options = { ...built.options, ...Object.fromEntries(rest) };
@@ -293,6 +297,5 @@ export function dashboard(d: DashboardSpec): Json {
     }
     y += rowHeight;
   }
-  // Plain data: the SDK's objects carry marker functions that are not part of the JSON model.
-  return JSON.parse(JSON.stringify(b.build())) as Json;
+  return b.build() as unknown as Json;
 }

@@ -93,7 +93,8 @@ describe('dashboard()', () => {
       annotations: { list: [] },
       templating: { list: [] },
     });
-    expect(d).toEqual(JSON.parse(JSON.stringify(d)));
+    // Nothing but JSON values: no function, no undefined (strict equality with its own JSON copy).
+    expect(d).toStrictEqual(JSON.parse(JSON.stringify(d)));
     expect(dashboard(spec([{ panels: [ts('a', 24)] }], { sharedCrosshair: false })).graphTooltip).toBe(0);
   });
 
