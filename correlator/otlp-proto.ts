@@ -145,6 +145,10 @@ function text(buf: Buffer, start: number, end: number, max: number, onCut: () =>
 interface Ctx {
   readonly limits: DecodeLimits;
   firstError: string | undefined;
+  /** Counters of the cuts, made once per request (not per value). */
+  readonly cutAttribute: () => void;
+  readonly cutService: () => void;
+  readonly cutBody: () => void;
 }
 
 /** AnyValue to the string the JSON walker renders (otlp.ts anyToString), within `max` characters. */
@@ -310,15 +314,9 @@ class AttributeScan {
     }
     const kv = keyValue(buf, start, end);
     if (kv.key < 0) return;
-    const onCut = () => {
-      limits.truncated.attribute_value++;
-    };
     if (this.wantService && keyIs(buf, kv.key, kv.keyEnd, SERVICE_NAME)) {
       if (this.service !== undefined || kv.value < 0) return;
-      const cut = () => {
-        limits.truncated.service_name++;
-      };
-      const s = anyValue(buf, kv.value, kv.valueEnd, this.ctx, 1, limits.serviceNameLength, cut);
+      const s = anyValue(buf, kv.value, kv.valueEnd, this.ctx, 1, limits.serviceNameLength, this.ctx.cutService);
       if (s) this.service = s;
       return;
     }
@@ -326,7 +324,9 @@ class AttributeScan {
     if (seed === undefined) return;
     if (this.attrs === this.inherited) this.attrs = { ...this.inherited };
     (this.attrs as SeedAttributes)[seed] =
-      kv.value < 0 ? '' : anyValue(buf, kv.value, kv.valueEnd, this.ctx, 1, limits.attributeValueLength, onCut);
+      kv.value < 0
+        ? ''
+        : anyValue(buf, kv.value, kv.valueEnd, this.ctx, 1, limits.attributeValueLength, this.ctx.cutAttribute);
   }
 }
 
@@ -375,7 +375,20 @@ type RecordReader<T> = (
 /** Request → resource → scope → record, with the resource read first whatever the field order. */
 function walk<T>(buf: Buffer, limits: DecodeLimits, readRecord: RecordReader<T>): Decoded<T> {
   const out: Decoded<T> = { items: [], rejected: 0, firstError: undefined };
-  const ctx: Ctx = { limits, firstError: undefined };
+  const t = limits.truncated;
+  const ctx: Ctx = {
+    limits,
+    firstError: undefined,
+    cutAttribute: () => {
+      t.attribute_value++;
+    },
+    cutService: () => {
+      t.service_name++;
+    },
+    cutBody: () => {
+      t.body++;
+    },
+  };
   let records = 0;
   const top = new Reader(buf, 0, buf.length);
   while (top.more) {
@@ -420,9 +433,11 @@ function walk<T>(buf: Buffer, limits: DecodeLimits, readRecord: RecordReader<T>)
   return out;
 }
 
-function invalid<T>(out: Decoded<T>, message: () => string): void {
+/** Counts a bad record; only the request's first one gets its message built. */
+function invalid<T>(out: Decoded<T>, what: string, want?: number, got?: number): void {
   out.rejected++;
-  if (out.firstError === undefined) out.firstError = message();
+  if (out.firstError === undefined)
+    out.firstError = want === undefined ? what : `${what} must be ${want} bytes, got ${got}`;
 }
 
 export function decodeLogs(buf: Buffer, limits: DecodeLimits, withBody: boolean): Decoded<LogEvent> {
@@ -454,9 +469,7 @@ export function decodeLogs(buf: Buffer, limits: DecodeLimits, withBody: boolean)
           if (field === 3) severityText = n <= 32 ? b.toString('latin1', s, s + n) : '';
           else if (field === 5) {
             if (withBody) {
-              body = anyValue(b, s, s + n, ctx, 1, limits.bodyLength, () => {
-                limits.truncated.body++;
-              });
+              body = anyValue(b, s, s + n, ctx, 1, limits.bodyLength, ctx.cutBody);
             }
           } else if (field === 6) scan.add(b, s, s + n);
           else if (field === 9) {
@@ -469,9 +482,9 @@ export function decodeLogs(buf: Buffer, limits: DecodeLimits, withBody: boolean)
         } else r.skip(wt);
       }
       const traceId = traceAt < 0 ? null : idAt(b, traceAt, traceEnd, 16);
-      if (traceId === undefined) return invalid(out, () => `traceId must be 16 bytes, got ${traceEnd - traceAt}`);
+      if (traceId === undefined) return invalid(out, 'traceId', 16, traceEnd - traceAt);
       const spanId = spanAt < 0 ? null : idAt(b, spanAt, spanEnd, 8);
-      if (spanId === undefined) return invalid(out, () => `spanId must be 8 bytes, got ${spanEnd - spanAt}`);
+      if (spanId === undefined) return invalid(out, 'spanId', 8, spanEnd - spanAt);
       out.items.push({
         traceId,
         spanId,
@@ -516,20 +529,18 @@ export function decodeSpans(buf: Buffer, limits: DecodeLimits): Decoded<SpanEven
             spanAt = s;
             spanEnd = s + n;
           } else if (field === 5) {
-            name = text(b, s, s + n, limits.attributeValueLength, () => {
-              limits.truncated.attribute_value++;
-            });
+            name = text(b, s, s + n, limits.attributeValueLength, ctx.cutAttribute);
           } else if (field === 9) scan.add(b, s, s + n);
           else status = statusCode(b, s, s + n);
         } else r.skip(wt);
       }
       const traceId = traceAt < 0 ? null : idAt(b, traceAt, traceEnd, 16);
-      if (traceId === undefined) return invalid(out, () => `traceId must be 16 bytes, got ${traceEnd - traceAt}`);
+      if (traceId === undefined) return invalid(out, 'traceId', 16, traceEnd - traceAt);
       const spanId = spanAt < 0 ? null : idAt(b, spanAt, spanEnd, 8);
-      if (spanId === undefined) return invalid(out, () => `spanId must be 8 bytes, got ${spanEnd - spanAt}`);
+      if (spanId === undefined) return invalid(out, 'spanId', 8, spanEnd - spanAt);
       // A span without ids is invalid OTLP (the spec requires both), unlike a log without one.
-      if (traceId === null) return invalid(out, () => 'span traceId is missing or all zero');
-      if (spanId === null) return invalid(out, () => 'span spanId is missing or all zero');
+      if (traceId === null) return invalid(out, 'span traceId is missing or all zero');
+      if (spanId === null) return invalid(out, 'span spanId is missing or all zero');
       out.items.push({
         traceId,
         spanId,
