@@ -31,6 +31,7 @@ describe('the Argo CD Applications', () => {
     const crds = docs.filter((d) => d.kind === 'CustomResourceDefinition');
     expect(crds.map((d) => d.metadata.name).sort()).toEqual([
       'observabilitystacks.observability.vigil.dev',
+      'remediationpolicies.observability.vigil.dev',
       'slos.observability.vigil.dev',
     ]);
     const deployment = docs.find((d) => d.kind === 'Deployment') as Doc;

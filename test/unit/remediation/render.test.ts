@@ -109,6 +109,8 @@ describe('a stack with a RemediationPolicy', () => {
       mount: '/etc/alertmanager/remediation',
     });
     expect(mounted(renderStack(stack).objects)).toEqual({ volume: undefined, mount: undefined });
-    expect(JSON.stringify(renderStack(stack).objects)).not.toContain('vigil-remediation');
+    const plain = alertmanagerConfig(stackContext(stack)) as { receivers: { name: string }[] };
+    expect(plain.receivers.map((r) => r.name)).not.toContain('vigil-remediation');
+    expect(JSON.stringify(renderStack(stack).objects)).not.toContain('vigil-remediation-token');
   });
 });
