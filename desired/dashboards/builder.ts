@@ -234,7 +234,7 @@ function panel(p: PanelSpec, id: number, gridPos: dash.GridPos): cog.Builder<das
   const built = b.build();
   // A query carries a marker function of the SDK's (its variant tag), not part of the JSON model.
   for (const t of built.targets ?? []) {
-    for (const [k, v] of Object.entries(t)) if (typeof v === 'function') delete (t as Json)[k];
+    for (const [k, v] of Object.entries(t)) if (typeof v === 'function') delete (t as unknown as Json)[k];
   }
   const typed = TYPED_OPTIONS[p.type];
   const rest = Object.entries(p.options ?? {}).filter(([k]) => !typed.includes(k));
