@@ -1,7 +1,6 @@
 // Vigil's correlation engine: joins logs and spans by trace_id in a window. With more than one
-// replica the collector routes by trace ID over the headless Service, so a trace's spans stay on one
-// pod; collector v0.161's load_balancing exporter hashes logs' trace ids differently (hex string vs
-// bytes), so a trace's logs may land on another pod (test/unit/correlator records it).
+// replica the collector tiers route spans and logs by the same hex trace-id attribute over the
+// headless Service, so a trace's spans and logs meet on one pod (desired/stack/otelcol.ts).
 import type { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import { PORTS, type StackContext } from './context.js';

@@ -174,7 +174,7 @@ describe('the rendered agent config, run by the real collector against the API s
     // Give the receiver a poll to find the new files (it reads files found later from their start).
     await new Promise((r) => setTimeout(r, 1000));
     appendFileSync(f, cri('stdout', 'F', 'GET /checkout 200'));
-    appendFileSync(f, cri('stderr', 'P', 'a long line, '));
+    appendFileSync(f, cri('stderr', 'P', 'a long line,'));
     appendFileSync(f, cri('stderr', 'F', 'joined from two parts'));
     appendFileSync(strangerFile, cri('stdout', 'F', 'not collected'));
 
@@ -187,7 +187,7 @@ describe('the rendered agent config, run by the real collector against the API s
       throw new Error(`${err.message}\nagent output:\n${agent?.peer.output().slice(-4000)}`);
     });
     const bodies = got.map((r) => r.body);
-    expect(bodies).toEqual(expect.arrayContaining(['GET /checkout 200', 'a long line, joined from two parts']));
+    expect(bodies).toEqual(expect.arrayContaining(['GET /checkout 200', 'a long line,joined from two parts']));
     const rec = got.find((r) => r.body === 'GET /checkout 200');
     expect(rec?.resource).toMatchObject({
       'k8s.namespace.name': ns,

@@ -51,9 +51,9 @@ describe('render-time problems', () => {
     expect(problems(s)).toEqual([{ path: 'spec.collector.enabled', message: expect.stringContaining('nowhere') }]);
   });
 
-  it('rejects replicas in daemonset mode and more than one single-binary Loki', () => {
+  it('accepts gateway replicas in daemonset mode (the agent runs per node) and rejects more than one single-binary Loki', () => {
     const s = aStack({ collector: { mode: 'daemonset', replicas: 2 }, logs: { replicas: 2 } });
-    expect(problems(s).map((p) => p.path)).toEqual(['spec.collector.replicas', 'spec.logs.replicas']);
+    expect(problems(s).map((p) => p.path)).toEqual(['spec.logs.replicas']);
   });
 
   it('rejects requests above limits after the size profile is applied', () => {

@@ -174,7 +174,10 @@ describe('workloadsByComponent', () => {
   it('lists the Deployments, StatefulSets and DaemonSets of every enabled component', () => {
     const w = workloadsByComponent(render(loadStack(FIXTURES['s3-large'])));
     expect(Object.keys(w).sort()).toEqual([...COMPONENTS].sort());
-    expect(w.collector).toEqual([{ kind: 'DaemonSet', name: 'prod-collector' }]);
+    // daemonset mode: the gateway stays a Deployment, the agent is the DaemonSet.
+    expect(w.collector).toEqual([{ kind: 'Deployment', name: 'prod-collector' }]);
+    expect(w.agent).toEqual([{ kind: 'DaemonSet', name: 'prod-agent' }]);
+    expect(w.sampler).toEqual([{ kind: 'Deployment', name: 'prod-sampler' }]);
     expect(w.prometheus).toEqual([{ kind: 'StatefulSet', name: 'prod-prometheus' }]);
     expect(w.correlator).toEqual([{ kind: 'Deployment', name: 'prod-correlator' }]);
   });
