@@ -11,11 +11,12 @@ import { ClusterJobs } from '../../../conventions/index.js';
 import { CLUSTER_STATE_RULES, clusterStateConfig } from '../../../desired/stack/cluster-state.js';
 import { stackContext } from '../../../desired/stack/context.js';
 import { EXEMPLAR_TRACE_ID_LABELS, grafanaDatasources } from '../../../desired/stack/grafana.js';
+import { OTELCOL_AGENT_VERSION } from '../../../desired/stack/images.js';
 import { type KubeObject, renderStack } from '../../../desired/stack/index.js';
 import { lokiConfig, lokiStreamLabels } from '../../../desired/stack/loki.js';
 import { prometheusConfig, SCRAPE_LIMITS } from '../../../desired/stack/prometheus.js';
 import { promtool, run } from '../charts/tools.js';
-import { aValidStack } from './support.js';
+import { aValidStack, cachedTool } from './support.js';
 
 type Json = Record<string, unknown>;
 const CLUSTER = { metrics: { enabled: true, cluster: { enabled: true } } };
@@ -148,6 +149,14 @@ describe('spec.metrics.cluster', () => {
     const r = (clusterStateConfig(stackContext(aValidStack(CLUSTER))).receivers as Json).k8s_cluster as Json;
     expect(r.metrics).toEqual({ 'k8s.container.status.reason': { enabled: true } });
     expect(r.resource_attributes).toEqual({ 'k8s.container.status.last_terminated_reason': { enabled: true } });
+  });
+
+  it("is a cluster-state config the agent's collector build accepts (otelcol validate)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-cluster-state-'));
+    const file = join(dir, 'cluster-state.yaml');
+    writeFileSync(file, yaml.dump(clusterStateConfig(stackContext(aValidStack(CLUSTER)))));
+    const otelcol = cachedTool('otelcol-agent', OTELCOL_AGENT_VERSION, 'otelcol', 'hack/build-otelcol.sh agent');
+    expect(() => run(otelcol, ['validate', `--config=${file}`])).not.toThrow();
   });
 
   it('is a prometheus.yml that promtool accepts', () => {
