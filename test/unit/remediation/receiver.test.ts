@@ -66,7 +66,7 @@ describe('the remediation receiver', () => {
     expect(((await r.json()) as { decisions: { result: string }[] }).decisions.map((d) => d.result)).toEqual(['acted']);
     expect(kube.actions).toEqual(['restart Deployment shop/checkout 2026-01-01T10:00:05.000Z']);
     const ledger = (
-      kube.object('RemediationPolicy', 'shop', 'restart-crashloop')?.status as {
+      kube.object('RemediationPolicy', 'shop', 'restart-crashloop')!.status as {
         targets: { actions: { result: string }[] }[];
       }
     ).targets;
