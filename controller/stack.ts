@@ -150,9 +150,9 @@ export class StackReconciler {
   private async run(raw: KubeObject, log: Logger): Promise<Outcome> {
     const { namespace, name } = raw.metadata as { namespace: string; name: string };
     // What vigil validate checks: the CRD's schema and rules (defaults filled for objects stored
-    // earlier), render problems, and the names of what it renders.
+    // earlier), render problems, and the names of what it renders. The render inputs depend on the
+    // object's namespace and name only, so the object as stored will do.
     const { apiVersion, kind, metadata, spec } = raw;
-    // As stored, the API server having validated it: the inputs depend on its namespace and name only.
     const inputs = this.d.renderInputs?.(raw as unknown as ObservabilityStack) ?? {};
     const checked = rendering(() => (this.d.check ?? checkResource)({ apiVersion, kind, metadata, spec }, inputs));
     if (!checked.ok) return problem(Reasons.InvalidSpec, checked.problems);
