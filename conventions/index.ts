@@ -142,7 +142,7 @@ export const DEFAULT_LOKI_LABELS = ['namespace', 'container', 'service'] as cons
 
 /**
  * The attribute the collector routes spans and logs to a correlator replica by (the hex trace id;
- * set only on the copy sent to the correlator; docs/adr/0010-collector-agent-and-gateway.md).
+ * set only on the copy sent to the correlator; docs/adr/0014-collector-agent-and-gateway.md).
  */
 export const CORRELATOR_ROUTING_ATTRIBUTE = 'vigil.trace_id';
 /** Prefix of the resource attributes the agent copies pod labels into (collector k8sattributes). */

@@ -2,7 +2,7 @@
 // /var/log/pods (containerd, CRI-O and Docker formats, partial lines joined), adds the pod's
 // Kubernetes metadata from the API server, serves OTLP to the applications on its node (a Service
 // with internalTrafficPolicy: Local), and forwards everything to the gateway. Read-only hostPath
-// means it needs a namespace that admits privileged pods (docs/adr/0010-collector-agent-and-gateway.md).
+// means it needs a namespace that admits privileged pods (docs/adr/0014-collector-agent-and-gateway.md).
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import yaml from 'js-yaml';

@@ -6,7 +6,7 @@ export const OTELCOL_VERSION = '0.161.0';
 /**
  * The node agent's collector release (and the cluster-state collector's): the newest whose log-file
  * and kubelet receivers the module proxy here serves, so that tests run the release the cluster
- * runs (docs/adr/0010-collector-agent-and-gateway.md).
+ * runs (docs/adr/0014-collector-agent-and-gateway.md).
  */
 export const OTELCOL_AGENT_VERSION = '0.149.0';
 export const LOKI_VERSION = '3.7.8';

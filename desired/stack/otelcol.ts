@@ -92,7 +92,7 @@ export interface Route {
  * span's trace id as its 16 bytes and a log's as its hex string, so routing both by `traceID` splits
  * a trace's logs from its spans; both are routed instead by an attribute that holds the hex trace id,
  * set on a copy of the data (forward connector) so Tempo and Loki never see it
- * (docs/adr/0010-collector-agent-and-gateway.md). Logs without a trace id cannot be joined and do
+ * (docs/adr/0014-collector-agent-and-gateway.md). Logs without a trace id cannot be joined and do
  * not go to the correlator there: keyed alike, they would all land on one replica.
  */
 export function correlatorRoute(ctx: StackContext, signal: 'traces' | 'logs'): Route {
