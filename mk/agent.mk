@@ -6,3 +6,6 @@ bench-agent: deps tools ensure-otelcol
 	@node --import tsx bench/agent.bench.ts
 
 BENCH_TARGETS += bench-agent
+
+# The agent integration test (test/integration/agent.test.ts) runs the agent collector build.
+TEST_PREREQS += ensure-otelcol

@@ -110,15 +110,16 @@ describe('renderStack', () => {
     }
     expect(off.every((o) => on.some((x) => key(x) === key(o)))).toBe(true);
     expect(on.filter((o) => o.metadata.labels[LABEL_COMPONENT] === 'tempo').length).toBeGreaterThan(0);
-    // Only what points at Tempo changes: the collector's exporter, Grafana's datasource, Prometheus's
-    // scrape job for Tempo, and the config hashes of those pods. The shipped alerts are the same in
-    // every stack (alerts/), so the rules ConfigMap does not change.
+    // Only what points at Tempo changes: the sampling tier's exporter (kept traces go from there;
+    // the gateway only balances them to it), Grafana's datasource, Prometheus's scrape job for Tempo,
+    // and the config hashes of those pods. The shipped alerts are the same in every stack (alerts/),
+    // so the rules ConfigMap does not change.
     expect(changed.sort()).toEqual([
-      'ConfigMap/full-collector',
       'ConfigMap/full-grafana-datasources',
       'ConfigMap/full-prometheus',
-      'Deployment/full-collector',
+      'ConfigMap/full-sampler',
       'Deployment/full-grafana',
+      'Deployment/full-sampler',
       'StatefulSet/full-prometheus',
     ]);
     const promOn = on.find((o) => key(o) === 'ConfigMap/full-prometheus')!;
@@ -144,7 +145,9 @@ describe('renderStack', () => {
       // biome-ignore lint/suspicious/noExplicitAny: walking plain JSON
       const pod = (o as any).spec.template.spec;
       expect(typeof pod.automountServiceAccountToken).toBe('boolean');
-      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      // The node agent alone reads root's log files as uid 0 (docs/collection.md); it still drops
+      // every capability and keeps a read-only root file system.
+      expect(pod.securityContext.runAsNonRoot).toBe(o.metadata.labels[LABEL_COMPONENT] !== 'agent');
       for (const c of pod.containers) {
         expect(c.imagePullPolicy).toBe('IfNotPresent');
         expect(c.resources.requests.memory).toBeTruthy();
