@@ -1,7 +1,7 @@
 // The agent, the gateway and the sampling tier as rendered: what each tier's objects hold, every
 // tier's config accepted by the collector build that runs it (otelcol validate), and the pure
 // check that two stacks never collect the same pod.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -17,10 +17,11 @@ import {
 } from '../../../desired/stack/collection.js';
 import { collectorConfig } from '../../../desired/stack/collector.js';
 import { stackContext } from '../../../desired/stack/context.js';
+import { IMAGES, OTELCOL_AGENT_VERSION } from '../../../desired/stack/images.js';
 import { renderStack } from '../../../desired/stack/index.js';
 import { samplerConfig } from '../../../desired/stack/sampler.js';
 import { agentOtelcol, gatewayOtelcol } from '../../support/collectors.js';
-import { aStack } from './stacks.js';
+import { aStack, REPO } from './stacks.js';
 import { run } from './tools.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vigil-agent-'));
@@ -255,5 +256,20 @@ describe('two stacks never collect the same pod', () => {
         labels,
       ),
     ).toBe(true);
+  });
+});
+
+describe('the agent collector version', () => {
+  it('is the same in the image, the build script and the builder manifest, for every module', () => {
+    expect(IMAGES.agent.endsWith(`:${OTELCOL_AGENT_VERSION}`)).toBe(true);
+    const script = readFileSync(join(REPO, 'hack/build-otelcol.sh'), 'utf8');
+    expect(/^OTELCOL_AGENT_VERSION="([^"]+)"/m.exec(script)?.[1]).toBe(OTELCOL_AGENT_VERSION);
+    const manifest = yaml.load(readFileSync(join(REPO, 'hack/tools/otelcol-agent/builder-config.yaml'), 'utf8')) as Any;
+    expect(manifest.dist.version).toBe(OTELCOL_AGENT_VERSION);
+    const mods = ['receivers', 'processors', 'exporters', 'extensions'].flatMap((k) => manifest[k] ?? []);
+    expect(mods.length).toBeGreaterThan(5);
+    for (const m of mods) expect(m.gomod.split(' ')[1]).toBe(`v${OTELCOL_AGENT_VERSION}`);
+    const tools = readFileSync(join(REPO, 'hack/tools/otelcol-agent/go.mod'), 'utf8');
+    expect(tools).toContain(`go.opentelemetry.io/collector/cmd/builder v${OTELCOL_AGENT_VERSION}`);
   });
 });
