@@ -6,3 +6,7 @@ ensure-node-exporter:
 	@hack/build-node-exporter.sh
 
 UNIT_TEST_PREREQS += ensure-node-exporter
+
+# test/integration/cluster-state.test.ts runs the agent's collector build (k8s_cluster receiver) and
+# Debian's Prometheus; `make test` has them from the unit prerequisites, a lone test-integration too.
+test-integration: ensure-otelcol ensure-promtool
