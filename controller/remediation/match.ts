@@ -13,7 +13,19 @@ export interface TargetRef {
 }
 export const targetId = (t: Pick<TargetRef, 'kind' | 'name'>): string => `${t.kind}/${t.name}`;
 
-/** Alertmanager's matcher semantics: regular expressions are anchored, a missing label is "". */
+/** An anchored regular expression, or undefined when it does not compile (then nothing matches). */
+function anchored(re: string): RegExp | undefined {
+  try {
+    return new RegExp(`^(?:${re})$`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Alertmanager's matcher semantics: regular expressions are anchored, a missing label is "". A
+ * pattern that does not compile matches nothing (both =~ and !~): a bad policy never acts.
+ */
 export function matcherMatches(m: LabelMatcher, labels: Record<string, string>): boolean {
   const v = labels[m.name] ?? '';
   switch (m.op) {
@@ -22,9 +34,11 @@ export function matcherMatches(m: LabelMatcher, labels: Record<string, string>):
     case '!=':
       return v !== m.value;
     case '=~':
-      return new RegExp(`^(?:${m.value})$`).test(v);
+      return anchored(m.value)?.test(v) ?? false;
     case '!~':
-      return !new RegExp(`^(?:${m.value})$`).test(v);
+      return anchored(m.value) ? !anchored(m.value)?.test(v) : false;
+    default:
+      return false;
   }
 }
 

@@ -8,6 +8,7 @@ import {
   MAX_TARGETS,
   waitAfter,
 } from '../../../controller/remediation/engine.js';
+import { alertMatches } from '../../../controller/remediation/match.js';
 import { anAlert, aPolicy, at } from './policies.js';
 
 const found = { found: true as const, id: 'Deployment/checkout' };
@@ -236,5 +237,19 @@ describe('the remediation decision engine', () => {
     expect(status?.deliveries?.length).toBe(MAX_DELIVERIES);
     expect(status?.targets?.length).toBe(MAX_TARGETS);
     expect(JSON.stringify(status).length).toBeLessThan(64 * 1024);
+  });
+
+  it('matches labels as Alertmanager does, and a pattern that does not compile matches nothing', () => {
+    const spec = (op: '=' | '!=' | '=~' | '!~', value: string) =>
+      aPolicy({ match: { alertname: 'CheckoutDown', matchers: [{ name: 'severity', op, value }] } }).spec;
+    const labels = { alertname: 'CheckoutDown', severity: 'critical' };
+    expect(alertMatches(spec('=~', 'crit.*'), labels)).toBe(true);
+    expect(alertMatches(spec('=~', 'crit'), labels)).toBe(false); // anchored
+    expect(alertMatches(spec('!~', 'warn.*'), labels)).toBe(true);
+    expect(alertMatches(spec('!=', 'critical'), labels)).toBe(false);
+    expect(alertMatches(spec('=', ''), { alertname: 'CheckoutDown' })).toBe(true); // a missing label is ""
+    expect(alertMatches(spec('=~', '(unclosed'), labels)).toBe(false);
+    expect(alertMatches(spec('!~', '(unclosed'), labels)).toBe(false);
+    expect(alertMatches(spec('=', 'critical'), { ...labels, alertname: 'Other' })).toBe(false);
   });
 });
