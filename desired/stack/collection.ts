@@ -156,3 +156,19 @@ export function collectedCondition(c: Collected): string {
   }
   return terms.length === 1 ? terms[0] : terms.map((t) => (t.startsWith('(') ? t : `(${t})`)).join(' or ');
 }
+
+const PSA_ENFORCE = 'pod-security.kubernetes.io/enforce';
+
+/**
+ * Why the agent's pods would be refused in a namespace with these labels, or undefined when they
+ * are admitted: read-only hostPath needs the privileged Pod Security level (absent label: the
+ * cluster's default, usually privileged). For the reconciler, which has the namespace at hand.
+ */
+export function agentNamespaceProblem(
+  namespace: string,
+  labels: Readonly<Record<string, string>> = {},
+): string | undefined {
+  const level = labels[PSA_ENFORCE];
+  if (level === undefined || level === 'privileged') return undefined;
+  return `spec.collector.mode: daemonset runs the node agent, which reads /var/log/pods through a read-only hostPath; namespace ${namespace} enforces Pod Security "${level}", which refuses it: label the namespace ${PSA_ENFORCE}=privileged or use mode: deployment (docs/collection.md)`;
+}

@@ -10,6 +10,7 @@ import type { ObservabilityStack } from '../../../api/types.js';
 import { validateResource } from '../../../api/validate.js';
 import { agentConfig, agentRules } from '../../../desired/stack/agent.js';
 import {
+  agentNamespaceProblem,
   collected,
   collectionOverlaps,
   type NamespaceInfo,
@@ -271,5 +272,17 @@ describe('the agent collector version', () => {
     for (const m of mods) expect(m.gomod.split(' ')[1]).toBe(`v${OTELCOL_AGENT_VERSION}`);
     const tools = readFileSync(join(REPO, 'hack/tools/otelcol-agent/go.mod'), 'utf8');
     expect(tools).toContain(`go.opentelemetry.io/collector/cmd/builder v${OTELCOL_AGENT_VERSION}`);
+  });
+});
+
+describe('the namespace the agent runs in', () => {
+  it('must admit privileged pods: restricted and baseline are named with the fix, privileged or no label pass', () => {
+    expect(agentNamespaceProblem('obs', { 'pod-security.kubernetes.io/enforce': 'privileged' })).toBeUndefined();
+    expect(agentNamespaceProblem('obs', {})).toBeUndefined();
+    for (const level of ['restricted', 'baseline']) {
+      const p = agentNamespaceProblem('obs', { 'pod-security.kubernetes.io/enforce': level });
+      expect(p).toContain(`"${level}"`);
+      expect(p).toContain('pod-security.kubernetes.io/enforce=privileged');
+    }
   });
 });
