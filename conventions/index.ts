@@ -21,6 +21,12 @@ export const LABEL_COMPONENT = 'app.kubernetes.io/component';
 export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_STACK = 'vigil.dev/stack';
+/**
+ * On cluster-scoped children (ClusterRoles and their bindings): the stack's namespace. They cannot
+ * carry an ownerReference to a namespaced stack, so the stack label alone would not tell two
+ * namespaces' stacks of one name apart when the operator lists them to prune.
+ */
+export const LABEL_STACK_NAMESPACE = 'vigil.dev/stack-namespace';
 export const LABEL_SLO = 'vigil.dev/slo';
 /** Grafana's dashboard sidecar loads every ConfigMap carrying this label. */
 export const LABEL_GRAFANA_DASHBOARD = 'grafana_dashboard';

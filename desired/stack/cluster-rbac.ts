@@ -3,6 +3,7 @@
 // because ClusterRoles share one cluster-wide namespace of names.
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
+import { LABEL_STACK_NAMESPACE } from '../../conventions/index.js';
 import type { StackContext } from './context.js';
 import type { ComponentName } from './labels.js';
 
@@ -15,9 +16,10 @@ export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set(['ClusterRole',
 /** A ClusterRole + ClusterRoleBinding for the component's ServiceAccount (in the stack's namespace). */
 export function clusterRole(scope: Construct, ctx: StackContext, c: ComponentName, rules: k8s.PolicyRule[]): void {
   const name = clusterRoleName(ctx, c);
-  new k8s.KubeClusterRole(scope, 'cluster-role', { metadata: { name }, rules });
+  const labels = { [LABEL_STACK_NAMESPACE]: ctx.namespace };
+  new k8s.KubeClusterRole(scope, 'cluster-role', { metadata: { name, labels }, rules });
   new k8s.KubeClusterRoleBinding(scope, 'cluster-role-binding', {
-    metadata: { name },
+    metadata: { name, labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
     subjects: [{ kind: 'ServiceAccount', name: ctx.name(c), namespace: ctx.namespace }],
   });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import { ClusterJobs } from '../../../conventions/index.js';
+import { ClusterJobs, LABEL_STACK, LABEL_STACK_NAMESPACE } from '../../../conventions/index.js';
 import { CLUSTER_STATE_RULES, clusterStateConfig } from '../../../desired/stack/cluster-state.js';
 import { stackContext } from '../../../desired/stack/context.js';
 import { EXEMPLAR_TRACE_ID_LABELS, grafanaDatasources } from '../../../desired/stack/grafana.js';
@@ -97,7 +97,10 @@ describe('spec.metrics.cluster', () => {
       'ClusterRoleBinding/vigil:obs:core-cluster-state',
       'ClusterRoleBinding/vigil:obs:core-prometheus',
     ]);
-    for (const o of cluster) expect(o.metadata.namespace).toBeUndefined();
+    for (const o of cluster) {
+      expect(o.metadata.namespace).toBeUndefined();
+      expect(o.metadata.labels).toMatchObject({ [LABEL_STACK]: 'core', [LABEL_STACK_NAMESPACE]: 'obs' });
+    }
   });
 
   it("gives Prometheus nodes/metrics for the kubelets, never nodes/proxy, and the API server's /metrics", () => {
