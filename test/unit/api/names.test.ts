@@ -21,6 +21,9 @@ import { FIXTURES, loadStack } from '../charts/stacks.js';
 function everyComponentOn(extra: Record<string, unknown> = {}): Record<string, unknown> {
   const spec: Record<string, unknown> = {};
   for (const c of COMPONENTS) {
+    // The agent and the sampling tier have no switch of their own: daemonset mode and tail
+    // sampling turn them on (the second WIDE stack below).
+    if (c === 'agent' || c === 'sampler') continue;
     let node = spec;
     for (const key of SPEC_PATHS[c].split('.').slice(1)) {
       node[key] ??= {};

@@ -98,7 +98,7 @@ describe('vigil validate', () => {
     const c = capture();
     expect(await main(['validate', '-f', EXAMPLES_DIR], c.io)).toBe(0);
     expect(c.out).toEqual([]);
-    expect(c.err.join('\n')).toMatch(/9 resource\(s\) valid/);
+    expect(c.err.join('\n')).toMatch(/10 resource\(s\) valid/);
   });
 
   it('reports every bad file of a folder and exits 1', async () => {
