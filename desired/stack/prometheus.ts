@@ -13,6 +13,7 @@ import {
   OPERATOR_APP_NAME,
 } from '../../conventions/index.js';
 import { clusterRole } from './cluster-rbac.js';
+import { collectedBy } from './collection.js';
 import { PORTS, type StackContext } from './context.js';
 import { IMAGES } from './images.js';
 import type { ComponentName } from './labels.js';
@@ -99,13 +100,22 @@ function componentJob(ctx: StackContext, c: ComponentName, port: string): Config
   };
 }
 
+/**
+ * Where annotated pods are scraped: the stack's namespace and the namespaces its agent collects by
+ * name (spec.collector.collect.namespaces). Namespaces matched only by the agent's selector are not:
+ * Prometheus discovers pods by namespace name.
+ */
+export function annotatedNamespaces(ctx: StackContext): string[] {
+  return [...new Set([ctx.namespace, ...(collectedBy(ctx.spec, ctx.namespace)?.names ?? [])])].sort();
+}
+
 /** Pods that opt in with the prometheus.io/scrape, /port, /path annotations. */
 function annotatedPodsJob(ctx: StackContext): Config {
   const ann = (a: string) => `__meta_kubernetes_pod_annotation_prometheus_io_${a}`;
   return {
     job_name: 'annotated-pods',
     ...limits('annotated-pods'),
-    kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [ctx.namespace] } }],
+    kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: annotatedNamespaces(ctx) } }],
     relabel_configs: [
       { source_labels: [ann('scrape')], regex: 'true', action: 'keep' },
       // Stack components are scraped by their own jobs above.
@@ -270,7 +280,8 @@ export function prometheusClusterRules(ctx: StackContext): k8s.PolicyRule[] {
     rules.push({ apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] });
   }
   // endpointslice discovery also watches the Services and Pods the slices point to.
-  if (apiServer || m?.scrapeOperator?.enabled) {
+  const otherNamespaces = annotatedNamespaces(ctx).some((n) => n !== ctx.namespace);
+  if (apiServer || m?.scrapeOperator?.enabled || otherNamespaces) {
     rules.push({ apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list', 'watch'] });
   }
   if (apiServer) {

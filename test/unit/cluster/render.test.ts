@@ -174,6 +174,27 @@ describe('spec.metrics.cluster', () => {
   });
 });
 
+describe('annotated pods', () => {
+  const annotated = (spec: Json) => jobs(spec).find((j) => j.job_name === 'annotated-pods');
+
+  it("are scraped in the stack's namespace, as before", () => {
+    expect(annotated({})).toMatchObject({ kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: ['obs'] } }] });
+  });
+
+  it('are scraped in the namespaces the agent collects by name too, with pod discovery granted there', () => {
+    const spec = { collector: { enabled: true, mode: 'daemonset', collect: { namespaces: ['shop', 'cart'] } } };
+    expect(annotated(spec)).toMatchObject({
+      kubernetes_sd_configs: [{ namespaces: { names: ['cart', 'obs', 'shop'] } }],
+    });
+    const role = find(render(spec), 'ClusterRole', 'vigil:obs:core-prometheus') as { rules: Json[] };
+    expect(role.rules).toContainEqual({
+      apiGroups: [''],
+      resources: ['pods', 'services'],
+      verbs: ['get', 'list', 'watch'],
+    });
+  });
+});
+
 describe('spec.metrics.scrapeOperator', () => {
   it("scrapes the operator's pods in its namespace by their metrics port", () => {
     const job = jobs({ metrics: { enabled: true, scrapeOperator: { enabled: true, namespace: 'ops' } } }).find(
