@@ -102,7 +102,20 @@ export function agentConfig(ctx: StackContext): Config {
       include_file_path: true,
       include_file_name: false,
       max_log_size: '1MiB',
-      operators: [{ type: 'container', id: 'container-parser' }],
+      operators: [
+        { type: 'container', id: 'container-parser' },
+        // A JSON line's fields become attributes, and its trace_id/span_id the record's trace
+        // context, so pod logs join their traces (correlator, Loki's structured metadata).
+        { type: 'json_parser', id: 'json', if: 'body matches "^\\\\s*\\\\{"', on_error: 'send_quiet' },
+        {
+          type: 'trace_parser',
+          id: 'trace',
+          if: 'attributes.trace_id != nil',
+          on_error: 'send_quiet',
+          trace_id: { parse_from: 'attributes.trace_id' },
+          span_id: { parse_from: 'attributes.span_id' },
+        },
+      ],
     };
     pipelines['logs/pods'] = { receivers: ['filelog'], processors: podsProcessors, exporters: out };
     pipelines.logs = { receivers: ['otlp'], processors: otlpProcessors, exporters: out };

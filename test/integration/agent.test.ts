@@ -3,7 +3,7 @@
 // /var/log/pods-shaped folder for pods that exist in the cluster (a Deployment's pods, run by
 // kwok), arrive at an OTLP sink with their namespace, pod, container and owning Deployment looked
 // up from the API server by k8sattributes; partial lines arrive joined; another namespace's pods
-// are not collected.
+// are not collected; a JSON line's trace_id becomes the record's trace context.
 //
 // Substituted for the run, and why: the log folder (/var/log/pods is the host's), k8sattributes'
 // auth_type serviceAccount -> kubeConfig (this process is not in a pod: no mounted token; the
@@ -27,6 +27,8 @@ interface Received {
   resource: Record<string, string>;
   body: string;
   attributes: Record<string, string>;
+  traceId: string;
+  spanId: string;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: decoded protobuf
@@ -49,6 +51,8 @@ async function startSink(): Promise<{ address: string; received: Received[]; sto
               resource: flat(rl.resource?.attributes),
               body: String(lr.body?.stringValue ?? ''),
               attributes: flat(lr.attributes),
+              traceId: lr.traceId?.length ? Buffer.from(lr.traceId).toString('hex') : '',
+              spanId: lr.spanId?.length ? Buffer.from(lr.spanId).toString('hex') : '',
             });
           }
         }
@@ -100,6 +104,8 @@ function deployment(ns: string, name: string, replicas: number): string {
 }
 
 const logDir = join(tmpdir(), `vigil-agent-pods-${process.pid}`);
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const SPAN = '00f067aa0ba902b7';
 let ns: string;
 let other: string;
 let sink: Awaited<ReturnType<typeof startSink>>;
@@ -177,10 +183,12 @@ describe('the rendered agent config, run by the real collector against the API s
     appendFileSync(f, cri('stderr', 'P', 'a long line,'));
     appendFileSync(f, cri('stderr', 'F', 'joined from two parts'));
     appendFileSync(strangerFile, cri('stdout', 'F', 'not collected'));
+    const json = JSON.stringify({ msg: 'paid', trace_id: TRACE, span_id: SPAN, level: 'info' });
+    appendFileSync(f, cri('stdout', 'F', json));
 
     const got = await waitFor(
-      'two records from the web pod at the sink',
-      () => (sink.received.length >= 2 ? sink.received : undefined),
+      'three records from the web pod at the sink',
+      () => (sink.received.length >= 3 ? sink.received : undefined),
       60_000,
       250,
     ).catch((err) => {
@@ -202,6 +210,10 @@ describe('the rendered agent config, run by the real collector against the API s
     expect(rec?.resource['k8s.replicaset.name']).toMatch(/^web-[a-z0-9]+$/);
     expect(rec?.attributes['log.iostream']).toBe('stdout');
     expect(got.find((r) => r.body.startsWith('a long'))?.attributes['log.iostream']).toBe('stderr');
+    // A JSON line's trace_id and span_id become the record's trace context, so it joins its trace.
+    const paid = got.find((r) => r.body.includes('"paid"'));
+    expect(paid).toMatchObject({ traceId: TRACE, spanId: SPAN, attributes: { msg: 'paid', level: 'info' } });
+    expect(rec?.traceId).toBe('');
   });
 
   it('does not collect the pods of a namespace the stack does not name', async () => {
