@@ -3,6 +3,7 @@
 // failures retry with per-key exponential backoff and jitter, except a TerminalError, which is
 // not retried at all (a later add, from an event or the resync, handles the key again); a bounded
 // number of workers.
+import { backoffMs } from '../lib/backoff.js';
 
 export interface HandlerResult {
   /** Handle the key again after this many milliseconds (a periodic check), even on success. */
@@ -108,9 +109,8 @@ export class WorkQueue {
 
   backoffFor(key: string): number {
     const n = this.failures.get(key) ?? 0;
-    const exp = Math.min(this.max, this.base * 2 ** Math.max(0, n - 1));
-    // Full jitter in [exp/2, exp] keeps retries of many keys from marching in step.
-    return Math.round(exp / 2 + (this.random() * exp) / 2);
+    // Half jitter, in [ceiling/2, ceiling], keeps retries of many keys from marching in step.
+    return backoffMs(Math.max(0, n - 1), { baseMs: this.base, maxMs: this.max, jitter: 0.5 }, this.random);
   }
 
   private async next(): Promise<string | undefined> {

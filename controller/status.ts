@@ -1,5 +1,6 @@
 // Pure helpers for conditions and drift: no client, no clock (the time is passed in).
 import type { Condition } from '../api/types.js';
+import { sameQuantity } from '../lib/quantities.js';
 
 export interface ConditionInput {
   type: string;
@@ -52,23 +53,6 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return ak.length === bk.length && ak.every((k) => jsonEqual(ao[k], bo[k]));
 }
 
-const QUANTITY = /^([0-9.]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
-const FACTORS: Record<string, number> = {
-  '': 1,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
 function sameScalar(want: unknown, have: unknown): boolean {
   if (want === have) return true;
   // The API server canonicalises quantities (1000m → 1, 0.5 → 500m) and accepts numbers for them.
@@ -76,9 +60,7 @@ function sameScalar(want: unknown, have: unknown): boolean {
     (typeof want === 'string' || typeof want === 'number') &&
     (typeof have === 'string' || typeof have === 'number')
   ) {
-    const a = QUANTITY.exec(String(want));
-    const b = QUANTITY.exec(String(have));
-    if (a && b) return Math.abs(Number(a[1]) * FACTORS[a[2] ?? ''] - Number(b[1]) * FACTORS[b[2] ?? '']) < 1e-9;
+    return sameQuantity(want, have);
   }
   return false;
 }

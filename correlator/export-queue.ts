@@ -8,6 +8,7 @@
 // refuses new requests instead (the sender gets 429 and retries). An optional one (Datadog) drops
 // what does not fit and counts it, so that its outage never stops ingest or the other exports.
 import type { Logger } from 'pino';
+import { backoffMs } from '../lib/backoff.js';
 import type { CorrelatorMetricSet } from './metrics.js';
 
 export type SendResult =
@@ -56,11 +57,6 @@ function retryAfterMs(header: string | null): number | undefined {
   if (/^\d+$/.test(header)) return Number(header) * 1000;
   const at = Date.parse(header);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
-/** Full jitter (AWS architecture blog): uniform in [0, min(max, base * 2^attempt)]. */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
-  return Math.floor(random() * Math.min(maxMs, baseMs * 2 ** attempt));
 }
 
 /** What the server needs from a queue without knowing its item type. */
@@ -279,7 +275,7 @@ export class ExportQueue<T> implements QueueHandle {
       // one must not park the queue for hours.
       const wait = Math.max(
         Math.min(result.retryAfterMs ?? 0, backoffMaxMs),
-        backoffMs(attempt, this.opts.backoffBaseMs ?? 250, backoffMaxMs, this.random),
+        backoffMs(attempt, { baseMs: this.opts.backoffBaseMs ?? 250, maxMs: backoffMaxMs }, this.random),
       );
       // The last attempt comes at the end of the elapsed time, not a full backoff after it.
       const left = Math.max(0, startedAt + maxElapsedMs - Date.now());
