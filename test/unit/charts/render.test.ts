@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
+import type { MetricsSpec } from '../../../api/types.js';
 import { toYaml } from '../../../cli/render.js';
 import {
   LABEL_COMPONENT,
@@ -175,8 +176,14 @@ describe('renderStack', () => {
 
 describe('workloadsByComponent', () => {
   it('lists the Deployments, StatefulSets and DaemonSets of every enabled component', () => {
-    const w = workloadsByComponent(render(loadStack(FIXTURES['s3-large'])));
+    // With the cluster's own metrics on too (not in the fixture: promtool check config wants the
+    // ServiceAccount token file their scrape jobs name, which exists only in a pod).
+    const s = loadStack(FIXTURES['s3-large']);
+    const metrics = { ...(s.spec.metrics as MetricsSpec), cluster: { enabled: true, kubelet: true, apiServer: true } };
+    const w = workloadsByComponent(render({ ...s, spec: { ...s.spec, metrics } }));
     expect(Object.keys(w).sort()).toEqual([...COMPONENTS].sort());
+    expect(w['node-exporter']).toEqual([{ kind: 'DaemonSet', name: 'prod-node-exporter' }]);
+    expect(w['cluster-state']).toEqual([{ kind: 'Deployment', name: 'prod-cluster-state' }]);
     // daemonset mode: the gateway stays a Deployment, the agent is the DaemonSet.
     expect(w.collector).toEqual([{ kind: 'Deployment', name: 'prod-collector' }]);
     expect(w.agent).toEqual([{ kind: 'DaemonSet', name: 'prod-agent' }]);
