@@ -1,7 +1,10 @@
 // Small PromQL helpers for rule generation: number and string literals, the `le` value of a
-// threshold, and a cheap structural check of user queries. The check is not a parser: it catches
-// what people get wrong by hand (brackets, quotes, matcher shape, the {{window}} placeholder) so
-// that `vigil validate` can name the field; promtool, in the tests, is the real judge.
+// threshold, and the check of user queries: first a structural pass that explains what people get
+// wrong by hand (brackets, quotes, matcher shape, the {{window}} placeholder), then PromQL's own
+// grammar (@prometheus-io/lezer-promql) over the whole expression, so that `vigil validate` and
+// the operator name the field of a query Prometheus would refuse.
+
+import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 import { DURATION } from '../../lib/durations.js';
 
 /** A PromQL double-quoted string literal. Names and label values here are plain text. */
@@ -151,7 +154,25 @@ export function promqlShapeProblems(expr: string, opts: { template: boolean }): 
   if (opts.template && windows === 0) {
     problems.push(`must contain ${WINDOW_PLACEHOLDER} in its range selectors, e.g. rate(x[${WINDOW_PLACEHOLDER}])`);
   }
+  // Brackets, strings and placeholders are sound: let PromQL's own grammar (the one Prometheus's
+  // web UI uses) read the whole expression, with each {{window}} standing for a real range.
+  if (problems.length === 0) problems.push(...promqlSyntaxProblems(withWindow(expr, '5m')));
   return problems;
+}
+
+/** Where PromQL's grammar cannot read `expr`, as sentences (none when it parses). */
+export function promqlSyntaxProblems(expr: string): string[] {
+  let first = -1;
+  promqlParser.parse(expr).iterate({
+    enter: (node) => {
+      if (first < 0 && node.type.isError) first = node.from;
+      return first < 0;
+    },
+  });
+  if (first < 0) return [];
+  const near = expr.slice(first, first + 20).trim();
+  // No character number: it would count in the expression with {{window}} filled in.
+  return [near === '' ? 'is not valid PromQL: it ends where more is expected' : `is not valid PromQL near '${near}'`];
 }
 
 /** Problems of a bare label selector such as {job="checkout", code!~"5.."}. */
