@@ -1,6 +1,6 @@
 // Every image a stack runs, pinned, in one place. Changing a version here changes what every stack
-// deploys; hack/build-otelcol.sh and hack/tools/loki build the validators from the same versions
-// (test/unit/charts/images.test.ts checks they agree).
+// deploys; the hack/build-*.sh scripts build the validators (otelcol, promtool, alertmanager and
+// amtool, node_exporter) from the same versions (test/unit/charts/images.test.ts checks they agree).
 
 export const OTELCOL_VERSION = '0.161.0';
 /**
@@ -12,6 +12,8 @@ export const OTELCOL_AGENT_VERSION = '0.149.0';
 export const LOKI_VERSION = '3.7.8';
 export const TEMPO_VERSION = '2.9.0';
 export const PROMETHEUS_VERSION = '3.5.0';
+/** hack/build-alertmanager.sh builds the same release; its amtool checks every rendered config. */
+export const ALERTMANAGER_VERSION = '0.35.0';
 /** hack/build-node-exporter.sh builds the same release for the cluster-metrics tests. */
 export const NODE_EXPORTER_VERSION = '1.12.1';
 
@@ -19,7 +21,7 @@ export const IMAGES = {
   collector: `otel/opentelemetry-collector-contrib:${OTELCOL_VERSION}`,
   agent: `otel/opentelemetry-collector-contrib:${OTELCOL_AGENT_VERSION}`,
   prometheus: `quay.io/prometheus/prometheus:v${PROMETHEUS_VERSION}`,
-  alertmanager: 'quay.io/prometheus/alertmanager:v0.28.1',
+  alertmanager: `quay.io/prometheus/alertmanager:v${ALERTMANAGER_VERSION}`,
   nodeExporter: `quay.io/prometheus/node-exporter:v${NODE_EXPORTER_VERSION}`,
   loki: `docker.io/grafana/loki:${LOKI_VERSION}`,
   tempo: `docker.io/grafana/tempo:${TEMPO_VERSION}`,

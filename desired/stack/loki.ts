@@ -68,7 +68,7 @@ export function lokiOtlpConfig(ctx: StackContext): Config {
   };
 }
 
-/** loki.yaml for a stack; exported for `loki -verify-config`. */
+/** loki.yaml for a stack; exported for its structural check (test/unit/charts/structural.ts). */
 export function lokiConfig(ctx: StackContext): Config {
   const s3 = ctx.spec.objectStorage?.s3;
   const store = s3 ? 's3' : 'filesystem';
