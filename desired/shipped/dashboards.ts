@@ -661,6 +661,19 @@ function variable(name: string, label: string, series: string, o: { all?: boolea
   };
 }
 
+/**
+ * Exemplars on the queries of the panels `which` picks: their points link to the trace (the
+ * Prometheus datasource's exemplarTraceIdDestinations, desired/stack/grafana.ts).
+ */
+function withExemplars(d: Json, which: (panel: Json) => boolean): Json {
+  const panels = (d.panels as Json[]).map((p) =>
+    which(p) && Array.isArray(p.targets)
+      ? { ...p, targets: (p.targets as Json[]).map((t) => ({ ...t, exemplar: true })) }
+      : p,
+  );
+  return { ...d, panels };
+}
+
 /** The builder writes no variables; these dashboards filter by node, namespace or service. */
 function withVariables(d: Json, variables: Json[]): Json {
   return { ...d, templating: { list: variables } };
@@ -1097,7 +1110,10 @@ function serviceRed(): Json {
       },
     ],
   });
-  return withVariables(d, [variable('service', 'service', 'traces_spanmetrics_calls_total')]);
+  return withVariables(
+    withExemplars(d, (p) => String(p.title).startsWith('Duration')),
+    [variable('service', 'service', 'traces_spanmetrics_calls_total')],
+  );
 }
 
 const BUILDERS: Record<DashboardName, () => Json> = {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { ClusterJobs, LABEL_STACK, LABEL_STACK_NAMESPACE } from '../../../conventions/index.js';
+import { shippedDashboard } from '../../../desired/shipped/index.js';
 import { CLUSTER_STATE_RULES, clusterStateConfig } from '../../../desired/stack/cluster-state.js';
 import { stackContext } from '../../../desired/stack/context.js';
 import { EXEMPLAR_TRACE_ID_LABELS, grafanaDatasources } from '../../../desired/stack/grafana.js';
@@ -262,6 +263,14 @@ describe('Grafana links', () => {
     expect(dest.map((d) => d.name)).toEqual([...EXEMPLAR_TRACE_ID_LABELS]);
     expect(EXEMPLAR_TRACE_ID_LABELS).toEqual(['trace_id', 'traceID']);
     for (const d of dest) expect(d.datasourceUid).toBe('tempo');
+  });
+
+  it('shows exemplars on the Service RED duration panels, where a slow point links to its trace', () => {
+    const panels = (shippedDashboard('service-red').panels as Json[]).filter((p) =>
+      String(p.title).startsWith('Duration'),
+    );
+    expect(panels.length).toBe(2);
+    for (const p of panels) for (const t of p.targets as Json[]) expect(t.exemplar).toBe(true);
   });
 
   it("maps a span's resource attributes to the Loki stream labels for trace → logs", () => {
