@@ -3,6 +3,7 @@
 // Schema and cross-field rules live here, beside each other, like the other kinds' in types.ts,
 // schema.ts and rules.ts.
 import type { JSONSchemaType } from 'ajv';
+import { DURATION_PATTERN } from '../lib/durations.js';
 import type { CrossFieldRule } from './rules.js';
 import type { Condition } from './types.js';
 
@@ -111,7 +112,6 @@ export interface RemediationPolicy {
   status?: RemediationPolicyStatus;
 }
 
-const DURATION_PATTERN = '^([0-9]+(ms|s|m|h|d|w|y))+$';
 const DNS_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const LABEL_NAME_PATTERN = '^[a-zA-Z_][a-zA-Z0-9_]*$';
 const duration = (def: string, description: string) =>

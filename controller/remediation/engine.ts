@@ -7,7 +7,10 @@
 // changed since, is a duplicate: it records nothing and never acts twice.
 import type { RemediationPolicySpec, RemediationPolicyStatus, TargetLedger } from '../../api/remediation.js';
 import { type DecisionResult, DecisionResults, TargetStates } from '../../conventions/remediation.js';
+import { durationMs } from '../../lib/durations.js';
 import type { WebhookAlert } from './payload.js';
+
+export { durationMs };
 
 /** Bounds of the ledger in status: it must stay small however many alerts arrive. */
 export const MAX_DELIVERIES = 100;
@@ -42,14 +45,6 @@ export interface DecideInput {
 
 export const deliveryKey = (a: Pick<WebhookAlert, 'fingerprint' | 'startsAt'>): string =>
   `${a.fingerprint}@${a.startsAt}`;
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5, y: 31536e6 };
-/** Milliseconds in a Prometheus-style duration (the schema's pattern has checked it). */
-export function durationMs(d: string): number {
-  let total = 0;
-  for (const m of d.matchAll(/([0-9]+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * UNIT_MS[m[2]];
-  return total;
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const ms = (s: string | undefined) => (s ? Date.parse(s) : Number.NaN);
