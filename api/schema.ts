@@ -2,6 +2,7 @@
 // type at compile time; crd.ts turns them into the CRDs' openAPIV3Schema and validate.ts runs them
 // offline. Cross-field rules live in rules.ts (CEL for the API server, a predicate for ajv's side).
 import type { JSONSchemaType } from 'ajv';
+import { DURATION_PATTERN } from '../lib/durations.js';
 import type {
   AlertTier,
   ComponentStatus,
@@ -19,7 +20,7 @@ import type {
 import { SIZE_PROFILES } from './types.js';
 
 /** A Prometheus duration: one or more number+unit pairs, e.g. 15d, 1h30m. Never negative. */
-export const DURATION_PATTERN = '^([0-9]+(ms|s|m|h|d|w|y))+$';
+export { DURATION_PATTERN };
 /** A non-negative Kubernetes quantity, e.g. 500m, 1Gi, 50Gi. */
 export const QUANTITY_PATTERN = '^(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE])?$';
 /** An SLO window: whole days or weeks (28d, 30d, 4w). */

@@ -39,13 +39,6 @@ export function otlpReceiver(grpcOnly = false): Config {
   return { otlp: { protocols: grpcOnly ? { grpc } : { grpc, http: { endpoint: `0.0.0.0:${PORTS.otlpHttp}` } } } };
 }
 
-export function durationMs(d: string): number {
-  let total = 0;
-  const unit: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8, y: 3.1536e10 };
-  for (const m of d.matchAll(/([0-9]+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * unit[m[2]];
-  return total;
-}
-
 /** The otelcol container of a tier: config from /conf, GOMEMLIMIT at 80% of the limit. */
 export function otelcolContainer(
   ctx: StackContext,

@@ -4,6 +4,7 @@
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import yaml from 'js-yaml';
+import { durationMs } from '../../lib/durations.js';
 import { PORTS, type StackContext } from './context.js';
 import { selectorLabels } from './labels.js';
 import {
@@ -11,7 +12,6 @@ import {
   CONFIG_FILE,
   type Config,
   correlatorRoute,
-  durationMs,
   healthCheck,
   memoryLimiter,
   mergeRoutes,
