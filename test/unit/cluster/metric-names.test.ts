@@ -6,6 +6,7 @@ import { clusterMetricNames, DOCUMENTED_METRICS, metricNames, namesFrom, sourceO
 
 describe('metricNames', () => {
   it('finds selected metrics, not functions, labels, keywords, durations or strings', () => {
+    expect(() => metricNames('sum(rate(x[5m])')).toThrow(/does not parse/);
     expect(
       metricNames(
         'sum by (instance, device) (rate(node_network_receive_errs_total{job="node-exporter", device!~"lo|veth.*"}[5m])) / on (instance) group_left count by (instance) (node_cpu_seconds_total offset 1h) > bool 1e3',

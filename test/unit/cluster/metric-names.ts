@@ -2,40 +2,29 @@
 // that run a real component (node-exporter.test.ts, test/integration/cluster-state.test.ts) check
 // that it exposes every name attributed to it; names of components that cannot run here are listed
 // with the documentation they come from.
+import { parser as promql } from '@prometheus-io/lezer-promql';
 import { shippedDashboard, shippedRuleFile } from '../../../desired/shipped/index.js';
 import type { AlertingRule } from '../../../desired/slo/rules.js';
-import { dashboardQueries } from '../../../hack/check/dashboards.js';
+import { concreteExpr, dashboardQueries } from '../../../hack/check/dashboards.js';
 
-const KEYWORDS = new Set([
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'offset',
-  'bool',
-  'and',
-  'or',
-  'unless',
-  'inf',
-  'nan',
-]);
-
-/** The metric names a PromQL expression selects (not functions, labels, keywords or durations). */
+/**
+ * The metric names a PromQL expression selects, read by PromQL's own grammar (the parser
+ * desired/slo/promql.ts uses): each vector selector's metric name. Grafana's variables are replaced
+ * first; an expression that does not parse is an error, not an empty list.
+ */
 export function metricNames(expr: string): string[] {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const text = concreteExpr(expr);
   const out = new Set<string>();
-  for (const m of bare.matchAll(/(?<![A-Za-z0-9_:.$])[A-Za-z_:][A-Za-z0-9_:]*/g)) {
-    const name = m[0];
-    if (KEYWORDS.has(name)) continue;
-    if (/^\s*\(/.test(bare.slice(m.index + name.length))) continue; // a function call
-    out.add(name);
-  }
+  const errors: number[] = [];
+  promql.parse(text).iterate({
+    enter: (n) => {
+      if (n.type.isError) errors.push(n.from);
+      if (n.name !== 'VectorSelector') return;
+      const id = n.node.getChild('Identifier');
+      if (id) out.add(text.slice(id.from, id.to));
+    },
+  });
+  if (errors.length) throw new Error(`does not parse at ${errors[0]}: ${text}`);
   return [...out];
 }
 
