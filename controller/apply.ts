@@ -2,6 +2,7 @@
 // and controller ownerReference; only what drifted from the live object is applied (server-side
 // apply, a few at a time); what this very owner controls but no longer wants is deleted.
 import type { Logger } from 'pino';
+import { LABEL_STACK, LABEL_STACK_NAMESPACE } from '../conventions/index.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/types.js';
 import { isSubset } from './status.js';
 
@@ -33,6 +34,23 @@ export function owned(
 ): KubeObject[] {
   const ownerReferences = [{ ...owner, controller: true, blockOwnerDeletion: true }];
   return objects.map((o) => ({ ...o, metadata: { ...o.metadata, namespace, ownerReferences } }) as KubeObject);
+}
+
+/**
+ * Cluster-scoped desired objects: no namespace and no ownerReference (the garbage collector deletes
+ * a cluster-scoped dependent of a namespaced owner), labelled with the stack and its namespace so
+ * that the reconciler finds, prunes and deletes them itself.
+ */
+export function clusterChildren(
+  objects: readonly { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> } }[],
+  namespace: string,
+  stack: string,
+): KubeObject[] {
+  return objects.map((o) => {
+    const { namespace: _n, ...metadata } = o.metadata as typeof o.metadata & { namespace?: string };
+    const labels = { ...metadata.labels, [LABEL_STACK]: stack, [LABEL_STACK_NAMESPACE]: namespace };
+    return { ...o, metadata: { ...metadata, labels } } as KubeObject;
+  });
 }
 
 /** Runs fn over items with at most `limit` in flight; rejects with the first error after all settle. */

@@ -8,6 +8,12 @@ export interface ManagedKind {
   plural: string;
   /** Watched, so that a hand edit or deletion is restored within seconds. */
   watch: boolean;
+  /**
+   * Cluster-scoped: no ownerReference to the namespaced stack (the garbage collector would delete
+   * it), found by the labels vigil.dev/stack and vigil.dev/stack-namespace instead, and deleted by
+   * the operator when the stack goes (controller/stack.ts).
+   */
+  clusterScoped?: boolean;
 }
 
 export const MANAGED_KINDS: readonly ManagedKind[] = [
@@ -22,7 +28,24 @@ export const MANAGED_KINDS: readonly ManagedKind[] = [
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', plural: 'roles', watch: false },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', plural: 'rolebindings', watch: false },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', watch: false },
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    plural: 'clusterroles',
+    watch: true,
+    clusterScoped: true,
+  },
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    plural: 'clusterrolebindings',
+    watch: true,
+    clusterScoped: true,
+  },
 ];
+
+export const NAMESPACED_KINDS = MANAGED_KINDS.filter((k) => !k.clusterScoped);
+export const CLUSTER_KINDS = MANAGED_KINDS.filter((k) => k.clusterScoped);
 
 export const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
 const byKey = new Map(MANAGED_KINDS.map((k) => [kindKey(k.apiVersion, k.kind), k]));
@@ -31,7 +54,12 @@ export const managedKind = (apiVersion: string, kind: string) => byKey.get(kindK
 export function childWatchTargets(namespaces: readonly string[] | undefined, labelSelector: string): InformerTarget[] {
   const out: InformerTarget[] = [];
   for (const k of MANAGED_KINDS.filter((m) => m.watch)) {
-    for (const namespace of namespaces ?? [undefined]) out.push({ ...k, namespace, labelSelector, metadataOnly: true });
+    // Cluster-scoped children are watched cluster-wide even by an operator limited to namespaces.
+    const where = k.clusterScoped ? [undefined] : (namespaces ?? [undefined]);
+    for (const namespace of where) {
+      const { clusterScoped: _c, ...target } = k;
+      out.push({ ...target, namespace, labelSelector, metadataOnly: true });
+    }
   }
   return out;
 }

@@ -26,6 +26,19 @@ export type Outcome =
     }
   /** Applied; waiting for something that happens by itself (replicas, the stack). */
   | { kind: 'progressing'; fields: StatusFields; reason: string; message: string; requeueAfterMs?: number }
+  /**
+   * Applied all it could, but a person must fix something that keeps part of it from running (a
+   * stack whose agent overlaps an older stack's collection, or that its namespace's Pod Security
+   * level refuses): the status fields are written, Degraded is True, nothing progresses by itself.
+   */
+  | {
+      kind: 'degraded';
+      fields: StatusFields;
+      reason: string;
+      problems: Problem[];
+      waitingFor: string;
+      requeueAfterMs?: number;
+    }
   /** A person must fix the spec or create what it references; the children are left as they are. */
   | { kind: 'problem'; reason: string; problems: Problem[]; waitingFor: string; requeueAfterMs?: number }
   /** The reconcile failed: retried with backoff when retryable, otherwise left until the object changes. */
@@ -43,6 +56,19 @@ export const progressing = (
   message: string,
   requeueAfterMs: number,
 ): Outcome => ({ kind: 'progressing', fields, reason, message, requeueAfterMs });
+export const degraded = (
+  fields: StatusFields,
+  reason: string,
+  problems: Problem[],
+  more: { waitingFor?: string; requeueAfterMs?: number } = {},
+): Outcome => ({
+  kind: 'degraded',
+  fields,
+  reason,
+  problems,
+  waitingFor: more.waitingFor ?? 'Waiting for the spec to be fixed.',
+  requeueAfterMs: more.requeueAfterMs,
+});
 export const problem = (
   reason: string,
   problems: Problem[],
@@ -128,6 +154,7 @@ export function conditionsFor(o: Outcome): [ConditionInput, ConditionInput, Cond
         cond(CONDITION_PROGRESSING, true, o.reason, o.message),
         cond(CONDITION_DEGRADED, false, Reasons.AsExpected, 'No problems.'),
       ];
+    case 'degraded':
     case 'problem': {
       const message = problemText(o.problems);
       return [
@@ -205,7 +232,7 @@ export async function settle(
   };
   const current = (raw.status ?? {}) as StatusBase;
   const { observedGeneration: _g, conditions: _c, ...kept } = current;
-  const applied = o.kind === 'ready' || o.kind === 'progressing';
+  const applied = o.kind === 'ready' || o.kind === 'progressing' || o.kind === 'degraded';
   const conds = [...conditionsFor(o), ...(o.kind === 'ready' ? (o.extra ?? []) : [])];
   const next = {
     ...(applied ? o.fields : kept),

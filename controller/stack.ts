@@ -2,20 +2,37 @@
 // observe the workloads → an Outcome, which outcome.ts turns into status (once) and the queue's
 // next step. Level-based: it re-reads the object from the cache and acts on what it finds. A spec a
 // person must fix leaves the children already running as they are.
+//
+// Cluster-scoped children (ClusterRoles and their bindings) cannot carry an ownerReference to the
+// namespaced stack, so they are found by their labels (vigil.dev/stack + vigil.dev/stack-namespace),
+// pruned like the others, and deleted here when the stack is gone: its deletion enqueues it (the
+// informer's DELETED event), and one deleted while the operator was down is found at the next start,
+// whose list of cluster-scoped children enqueues a stack that no longer exists. No finalizer, so
+// uninstalling the operator never leaves stacks stuck in deletion.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ComponentStatus, ObservabilityStack } from '../api/types.js';
 import type { Problem } from '../api/validate.js';
 import {
+  API_GROUP_VERSION,
   KIND_STACK,
   LABEL_COMPONENT,
   LABEL_MANAGED_BY,
   LABEL_STACK,
+  LABEL_STACK_NAMESPACE,
   MANAGED_BY,
   PLURAL_STACK,
+  REASON_AGENT_POD_SECURITY,
+  REASON_COLLECTION_OVERLAP,
   Reasons,
 } from '../conventions/index.js';
 import { checkResource } from '../desired/check.js';
+import {
+  agentNamespaceProblem,
+  collected,
+  collectionOverlaps,
+  type NamespaceInfo,
+} from '../desired/stack/collection.js';
 import { stackContext } from '../desired/stack/context.js';
 import { grafanaAdminSecretName } from '../desired/stack/grafana.js';
 import {
@@ -25,9 +42,18 @@ import {
   workloadsByComponent,
 } from '../desired/stack/index.js';
 import type { KubeApi, KubeObject } from '../kube/types.js';
-import { applyChildren, childKey, controlledBy, type Owner, owned, ownerOf } from './apply.js';
-import { MANAGED_KINDS, managedKind } from './kinds.js';
-import { type Outcome, problem, progressing, ReconcileBug, ready, reconcileObject, rendering } from './outcome.js';
+import { applyChildren, childKey, clusterChildren, controlledBy, type Owner, owned, ownerOf } from './apply.js';
+import { CLUSTER_KINDS, managedKind, NAMESPACED_KINDS } from './kinds.js';
+import {
+  degraded,
+  type Outcome,
+  problem,
+  progressing,
+  ReconcileBug,
+  ready,
+  reconcileObject,
+  rendering,
+} from './outcome.js';
 import type { HandlerResult } from './queue.js';
 
 /** The API-server calls a stack reconcile makes. */
@@ -47,6 +73,22 @@ export interface StackReconcilerDeps {
   renderInputs?: (stack: ObservabilityStack) => RenderInputs;
   /** checkResource; a test passes its own. */
   check?: typeof checkResource;
+  /**
+   * Every ObservabilityStack the operator watches (the informer cache), for the collection overlap
+   * check; listed from the API server when absent. Read only for a stack that runs the node agent.
+   */
+  listStacks?(): KubeObject[] | undefined;
+  /** Every namespace with its labels (the informer cache); listed from the API server when absent. */
+  listNamespaces?(): NamespaceInfo[] | undefined;
+}
+
+/** The component whose objects a refused stack does not apply (docs/collection.md). */
+const AGENT = 'agent';
+
+/** A message of desired/stack/collection.ts ("spec.x: what") as a Problem blamed on its field. */
+function asProblem(message: string): Problem {
+  const m = /^(spec(?:\.[A-Za-z]+)+): (.*)$/s.exec(message);
+  return m ? { path: m[1], message: m[2] } : { path: 'spec.collector', message };
 }
 
 interface SecretNeed {
@@ -143,8 +185,51 @@ function componentStatus(rendered: readonly RenderedObject[], live: ReadonlyMap<
 export class StackReconciler {
   constructor(private readonly d: StackReconcilerDeps) {}
 
-  reconcile(namespace: string, name: string): Promise<HandlerResult | undefined> {
-    return reconcileObject(this.d, PLURAL_STACK, this.d.getStack(namespace, name), (raw, log) => this.run(raw, log));
+  async reconcile(namespace: string, name: string): Promise<HandlerResult | undefined> {
+    const raw = this.d.getStack(namespace, name);
+    // Gone or going: its namespaced children go with it (ownerReferences), the cluster-scoped ones here.
+    if (!raw || raw.metadata.deletionTimestamp) await this.deleteClusterChildren(namespace, name);
+    return reconcileObject(this.d, PLURAL_STACK, raw, (r, log) => this.run(r, log));
+  }
+
+  /** Deletes the cluster-scoped children labelled for this stack. */
+  private async deleteClusterChildren(namespace: string, name: string): Promise<void> {
+    const live = await this.liveClusterChildren(namespace, name);
+    if (!live.size) return;
+    const log = this.d.log.child({ kind: KIND_STACK, namespace, name });
+    await applyChildren(this.d, [], live, log);
+  }
+
+  /**
+   * Which parts of a stack that runs the node agent cannot run: the agent when it would collect
+   * pods an older stack collects (collectionOverlaps; not applied, already applied ones pruned), or
+   * when the namespace's Pod Security level would refuse its pods (applied; they start once the
+   * namespace allows them). Undefined for a stack without agent.
+   */
+  private async agentProblems(
+    stack: ObservabilityStack,
+  ): Promise<{ refused: boolean; reason: string; problems: Problem[] } | undefined> {
+    if (!collected(stack)) return undefined;
+    const namespace = stack.metadata.namespace as string;
+    const [stacks, namespaces] = await Promise.all([
+      this.d.listStacks?.() ?? this.d.kube.list(API_GROUP_VERSION, KIND_STACK, undefined),
+      this.d.listNamespaces?.() ??
+        this.d.kube
+          .list('v1', 'Namespace', undefined)
+          .then((l) => l.map((n) => ({ name: n.metadata.name, labels: n.metadata.labels }))),
+    ]);
+    // This reconcile's own object, whatever the cache holds of it.
+    const others = stacks.filter(
+      (s) => !(s.metadata.namespace === namespace && s.metadata.name === stack.metadata.name),
+    );
+    const all = [...(others as unknown as ObservabilityStack[]), stack];
+    const verdict = collectionOverlaps(all, namespaces).get(`${namespace}/${stack.metadata.name}`);
+    if (verdict?.refused && verdict.message) {
+      return { refused: true, reason: REASON_COLLECTION_OVERLAP, problems: [asProblem(verdict.message)] };
+    }
+    const psa = agentNamespaceProblem(namespace, namespaces.find((n) => n.name === namespace)?.labels);
+    if (psa) return { refused: false, reason: REASON_AGENT_POD_SECURITY, problems: [asProblem(psa)] };
+    return undefined;
   }
 
   private async run(raw: KubeObject, log: Logger): Promise<Outcome> {
@@ -157,7 +242,11 @@ export class StackReconciler {
     const checked = rendering(() => (this.d.check ?? checkResource)({ apiVersion, kind, metadata, spec }, inputs));
     if (!checked.ok) return problem(Reasons.InvalidSpec, checked.problems);
     if (checked.kind !== KIND_STACK) throw new ReconcileBug(`An ${KIND_STACK} was checked as ${checked.kind}`);
-    const { stack, objects } = checked;
+    const { stack } = checked;
+    const agent = await this.agentProblems(stack);
+    const objects = agent?.refused
+      ? checked.objects.filter((o) => o.metadata.labels?.[LABEL_COMPONENT] !== AGENT)
+      : checked.objects;
 
     const missing = await missingSecrets(this.d.kube, stack);
     // Secrets are not watched: look again soon so that the stack proceeds once they appear.
@@ -169,7 +258,16 @@ export class StackReconciler {
     }
 
     const owner = ownerOf(raw);
-    const desired = owned(objects, owner, namespace);
+    const isCluster = (o: RenderedObject) =>
+      CLUSTER_KINDS.some((k) => k.apiVersion === o.apiVersion && k.kind === o.kind);
+    const desired = [
+      ...owned(
+        objects.filter((o) => !isCluster(o)),
+        owner,
+        namespace,
+      ),
+      ...clusterChildren(objects.filter(isCluster), namespace, name),
+    ];
     if (stack.spec.grafana?.enabled && !stack.spec.grafana.adminSecretRef) {
       desired.push(await this.grafanaAdmin(stack, owner));
     }
@@ -179,9 +277,19 @@ export class StackReconciler {
         `Rendering made a ${unmanaged.apiVersion} ${unmanaged.kind}, a kind Vigil does not manage`,
       );
 
-    const live = await applyChildren(this.d, desired, await this.liveChildren(namespace, name, owner.uid), log);
+    const have = new Map([
+      ...(await this.liveChildren(namespace, name, owner.uid)),
+      ...(await this.liveClusterChildren(namespace, name)),
+    ]);
+    const live = await applyChildren(this.d, desired, have, log);
     const components = componentStatus(objects, live);
     const fields = { components, endpoints: stackEndpoints(stack) };
+    if (agent) {
+      const waitingFor = agent.refused
+        ? 'The agent is not run until the overlap is removed.'
+        : "Waiting for the namespace's Pod Security level to admit the agent.";
+      return degraded(fields, agent.reason, agent.problems, { waitingFor });
+    }
     const waiting = Object.keys(components)
       .filter((c) => !components[c].ready)
       .sort();
@@ -196,7 +304,7 @@ export class StackReconciler {
   private async liveChildren(namespace: string, stack: string, uid: string): Promise<Map<string, KubeObject>> {
     const selector = `${LABEL_STACK}=${stack},${LABEL_MANAGED_BY}=${MANAGED_BY}`;
     const lists = await Promise.all(
-      MANAGED_KINDS.map((k) => this.d.kube.list(k.apiVersion, k.kind, namespace, selector)),
+      NAMESPACED_KINDS.map((k) => this.d.kube.list(k.apiVersion, k.kind, namespace, selector)),
     );
     // SLO rule ConfigMaps and dashboards carry the stack label too, but the SLO controls them.
     return new Map(
@@ -205,6 +313,15 @@ export class StackReconciler {
         .filter((o) => controlledBy(o, uid))
         .map((o) => [childKey(o), o]),
     );
+  }
+
+  /** Cluster-scoped children of this stack, by kind/name: labelled for it, as they carry no owner. */
+  private async liveClusterChildren(namespace: string, stack: string): Promise<Map<string, KubeObject>> {
+    const selector = `${LABEL_STACK}=${stack},${LABEL_STACK_NAMESPACE}=${namespace},${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+    const lists = await Promise.all(
+      CLUSTER_KINDS.map((k) => this.d.kube.list(k.apiVersion, k.kind, undefined, selector)),
+    );
+    return new Map(lists.flat().map((o) => [childKey(o), o]));
   }
 
   private async grafanaAdmin(stack: ObservabilityStack, owner: Owner): Promise<KubeObject> {

@@ -49,6 +49,20 @@ export const OperatorMetrics = {
   isLeader: 'vigil_operator_leader_is_leader',
 } as const;
 
+/**
+ * Datadog's sites (docs.datadoghq.com/getting_started/site): the only hosts the correlator's Datadog
+ * export may name, so that a stack cannot send an API key to a host of its author's choosing.
+ */
+export const DATADOG_SITES = [
+  'datadoghq.com',
+  'us3.datadoghq.com',
+  'us5.datadoghq.com',
+  'datadoghq.eu',
+  'ap1.datadoghq.com',
+  'ap2.datadoghq.com',
+  'ddog-gov.com',
+] as const;
+
 export const CONDITION_READY = 'Ready';
 export const CONDITION_PROGRESSING = 'Progressing';
 export const CONDITION_DEGRADED = 'Degraded';
@@ -155,3 +169,5 @@ export const CORRELATOR_ROUTING_ATTRIBUTE = 'vigil.trace_id';
 export const POD_LABEL_ATTRIBUTE_PREFIX = 'k8s.pod.label.';
 /** Condition reason: two stacks in one cluster would collect the same pods (desired/stack/collection.ts). */
 export const REASON_COLLECTION_OVERLAP = 'CollectionOverlap';
+/** Condition reason: the stack namespace's Pod Security level refuses the node agent's pods (agentNamespaceProblem). */
+export const REASON_AGENT_POD_SECURITY = 'AgentRefusedByPodSecurity';

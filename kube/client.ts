@@ -125,7 +125,7 @@ export function makeKubeApi(kc: k8s.KubeConfig): KubeApi {
         // Items of a list carry no apiVersion/kind.
         return out.items.map((i) => ({ ...(i as KubeObject), apiVersion, kind }));
       } catch (err) {
-        throw toKubeError(err, `list ${kind} in ${namespace}`);
+        throw toKubeError(err, `list ${kind} in ${namespace ?? 'the cluster'}`);
       }
     },
     async patchStatus(plural, namespace, name, status) {

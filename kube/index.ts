@@ -37,7 +37,7 @@ export function connect(kubeconfigPath?: string): KubeConnection {
   };
 }
 
-export type { InformerTarget, KeptInformer } from './informer.js';
+export type { InformerEvent, InformerTarget, KeptInformer } from './informer.js';
 export { LeaderElector } from './lease.js';
 export * from './types.js';
 export type { WorkloadApi, WorkloadKind } from './workloads.js';

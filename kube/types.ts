@@ -48,7 +48,8 @@ export interface KubeApi {
   /** Deletes an object; a missing one is not an error. */
   delete(ref: ObjectRef): Promise<void>;
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
-  list(apiVersion: string, kind: string, namespace: string, labelSelector?: string): Promise<KubeObject[]>;
+  /** Lists in one namespace; undefined lists a cluster-scoped kind (or a namespaced one in all namespaces). */
+  list(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): Promise<KubeObject[]>;
   /** Merge-patches the status subresource of one of our custom resources. */
   patchStatus(plural: string, namespace: string, name: string, status: unknown): Promise<void>;
   event(e: EventInput): Promise<void>;

@@ -14,12 +14,14 @@ import {
   LABEL_MANAGED_BY,
   LABEL_SLO,
   LABEL_STACK,
+  LABEL_STACK_NAMESPACE,
   MANAGED_BY,
   PLURAL_SLO,
   PLURAL_STACK,
 } from '../conventions/index.js';
 import { KIND_REMEDIATION, PLURAL_REMEDIATION } from '../conventions/remediation.js';
-import { type KeptInformer, type KubeConnection, LeaderElector } from '../kube/index.js';
+import { collected } from '../desired/stack/collection.js';
+import { type InformerEvent, type KeptInformer, type KubeConnection, LeaderElector } from '../kube/index.js';
 import type { KubeObject } from '../kube/types.js';
 import { healthServer } from './health.js';
 import { type OperatorMetrics, operatorMetrics } from './metrics.js';
@@ -111,7 +113,32 @@ export function buildOperator(deps: OperatorDeps): Operator {
       })
     : undefined;
 
+  let namespaceInformer: KeptInformer | undefined;
+  const allStacks = () => (primary.get(KIND_STACK) ?? []).flatMap((i) => i.list());
+  // biome-ignore lint/suspicious/noExplicitAny: collected() reads only spec.collector and metadata
+  const runsAgent = (o: KubeObject) => collected(o as any) !== undefined;
+  /** Stacks whose node agent's collection or admission may have changed: re-check them. */
+  const recheckAgents = (except?: KubeObject) => {
+    for (const s of allStacks()) {
+      if (s === except || !runsAgent(s)) continue;
+      enqueue(KIND_STACK, s.metadata.namespace, s.metadata.name);
+    }
+  };
+  // Last seen spec.collector and namespace labels by key: other events (status writes) re-check nothing.
+  const seenCollector = new Map<string, string>();
+  const seenNamespace = new Map<string, string>();
+  const changed = (seen: Map<string, string>, key: string, value: unknown, deleted: boolean) => {
+    const now = deleted ? undefined : JSON.stringify(value ?? null);
+    const before = seen.get(key);
+    if (now === undefined) seen.delete(key);
+    else seen.set(key, now);
+    return before !== now;
+  };
+
   const stacks = new StackReconciler({
+    listStacks: allStacks,
+    listNamespaces: () =>
+      namespaceInformer?.list().map((n) => ({ name: n.metadata.name, labels: n.metadata.labels ?? {} })),
     renderInputs: remediation ? (s) => remediation.renderInputs(s) : undefined,
     kube: kube.api,
     getStack: cacheGet(KIND_STACK),
@@ -172,11 +199,14 @@ export function buildOperator(deps: OperatorDeps): Operator {
     metrics.queueDepth.set(queue.depth);
   };
 
-  const watch = (target: Parameters<KubeConnection['informer']>[0], onEvent: (o: KubeObject) => void) => {
+  const watch = (
+    target: Parameters<KubeConnection['informer']>[0],
+    onEvent: (o: KubeObject, type: InformerEvent) => void,
+  ) => {
     const inf = kube.informer(
       target,
       {
-        onEvent: (_type, o) => onEvent(o),
+        onEvent: (type, o) => onEvent(o, type),
         onRestart: (reason, err) => {
           metrics.informerRestarts.inc({ kind: target.kind, reason });
           log.warn(
@@ -206,8 +236,14 @@ export function buildOperator(deps: OperatorDeps): Operator {
       const list: KeptInformer[] = [];
       for (const namespace of namespaces) {
         list.push(
-          watch({ apiVersion: API_GROUP_VERSION, kind, plural, namespace }, (o) => {
+          watch({ apiVersion: API_GROUP_VERSION, kind, plural, namespace }, (o, type) => {
             enqueue(kind, o.metadata.namespace, o.metadata.name);
+            // Another stack's collection changed (or it went): the stacks it overlapped look again.
+            if (kind === KIND_STACK) {
+              const key = `${o.metadata.namespace}/${o.metadata.name}`;
+              // biome-ignore lint/suspicious/noExplicitAny: reading a stack's spec loosely
+              if (changed(seenCollector, key, (o.spec as any)?.collector, type === 'delete')) recheckAgents(o);
+            }
             // An SLO waits for its stack: a change to the stack (created, turned Ready) wakes its SLOs.
             if (kind === KIND_STACK) {
               for (const inf of primary.get(KIND_SLO) ?? []) {
@@ -225,14 +261,27 @@ export function buildOperator(deps: OperatorDeps): Operator {
       }
       primary.set(kind, list);
     }
-    // Children: an edit or deletion by hand re-enqueues the owner, which restores it.
+    // Children: an edit or deletion by hand re-enqueues the owner, which restores it. A
+    // cluster-scoped child names its stack's namespace in a label; one whose stack is gone (deleted
+    // while the operator was down) is enqueued by the informer's first list, and deleted.
+    const watched = (ns: string | undefined) => !!ns && (!config.namespaces || config.namespaces.includes(ns));
     for (const target of childWatchTargets(config.namespaces, `${LABEL_MANAGED_BY}=${MANAGED_BY}`)) {
       watch(target, (o) => {
         const labels = o.metadata.labels ?? {};
-        if (labels[LABEL_SLO]) enqueue(KIND_SLO, o.metadata.namespace, labels[LABEL_SLO]);
-        else enqueue(KIND_STACK, o.metadata.namespace, labels[LABEL_STACK]);
+        const ns = o.metadata.namespace ?? labels[LABEL_STACK_NAMESPACE];
+        if (!watched(ns)) return;
+        if (labels[LABEL_SLO]) enqueue(KIND_SLO, ns, labels[LABEL_SLO]);
+        else enqueue(KIND_STACK, ns, labels[LABEL_STACK]);
       });
     }
+    // Namespaces (metadata only): a label change can move a stack's collection (namespaceSelector)
+    // or its Pod Security level; only stacks that run the node agent look again.
+    namespaceInformer = watch(
+      { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', metadataOnly: true },
+      (o, type) => {
+        if (changed(seenNamespace, o.metadata.name, o.metadata.labels, type === 'delete')) recheckAgents();
+      },
+    );
     await Promise.all(informers.map((i) => i.start()));
     queue.start();
     resync = setInterval(() => {
