@@ -10,6 +10,7 @@ import {
   PLURAL_STACK,
 } from '../conventions/index.js';
 import { KIND_REMEDIATION, PLURAL_REMEDIATION, SHORT_NAME_REMEDIATION } from '../conventions/remediation.js';
+import { bounded } from './bounds.js';
 import { remediationRules, remediationSpecSchema, remediationStatusSchema } from './remediation.js';
 import { type CrossFieldRule, sloObjectRules, sloRules, stackObjectRules, stackRules } from './rules.js';
 import { sloSpecSchema, sloStatusSchema, stackSpecSchema, stackStatusSchema } from './schema.js';
@@ -99,8 +100,8 @@ interface CrdInput {
 }
 
 function crd(i: CrdInput): Json {
-  const spec = attachRules(toStructural(i.spec), i.rules);
-  const status = listMapConditions(toStructural(i.status));
+  const spec = attachRules(toStructural(bounded(i.spec)), i.rules);
+  const status = listMapConditions(toStructural(bounded(i.status)));
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -130,11 +131,11 @@ function crd(i: CrdInput): Json {
                 description: i.description,
                 required: ['spec'],
                 properties: {
-                  apiVersion: { type: 'string' },
-                  kind: { type: 'string' },
+                  apiVersion: { type: 'string', maxLength: 253 },
+                  kind: { type: 'string', maxLength: 63 },
                   // Declared so that a rule's fieldPath may name it; the API server allows no other
                   // restriction on metadata than on name and generateName.
-                  metadata: { type: 'object', properties: { name: { type: 'string' } } },
+                  metadata: { type: 'object', properties: { name: { type: 'string', maxLength: 253 } } },
                   spec: spec,
                   status: status,
                 },

@@ -2,6 +2,7 @@
 // type at compile time; crd.ts turns them into the CRDs' openAPIV3Schema and validate.ts runs them
 // offline. Cross-field rules live in rules.ts (CEL for the API server, a predicate for ajv's side).
 import type { JSONSchemaType } from 'ajv';
+import { DATADOG_SITES } from '../conventions/index.js';
 import { DURATION_PATTERN } from '../lib/durations.js';
 import type {
   AlertTier,
@@ -401,7 +402,10 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
           nullable: true,
           additionalProperties: false,
           required: ['apiKeySecretRef'],
-          properties: { apiKeySecretRef: secretKeyRef, site: { type: 'string', nullable: true } },
+          properties: {
+            apiKeySecretRef: secretKeyRef,
+            site: { type: 'string', nullable: true, enum: [...DATADOG_SITES] as string[] },
+          },
         },
       },
     },

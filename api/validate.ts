@@ -3,6 +3,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { API_GROUP_VERSION, KIND_SLO, KIND_STACK } from '../conventions/index.js';
 import { KIND_REMEDIATION } from '../conventions/remediation.js';
+import { bounded } from './bounds.js';
 import { type RemediationPolicy, remediationRules, remediationSpecSchema } from './remediation.js';
 import { type CrossFieldRule, checkRules, sloObjectRules, sloRules, stackObjectRules, stackRules } from './rules.js';
 import { sloSpecSchema, stackSpecSchema } from './schema.js';
@@ -26,9 +27,13 @@ interface KindInfo {
   objectRules: readonly CrossFieldRule[];
 }
 const kinds: Record<string, KindInfo> = {
-  [KIND_STACK]: { validate: ajv.compile(stackSpecSchema), rules: stackRules, objectRules: stackObjectRules },
-  [KIND_SLO]: { validate: ajv.compile(sloSpecSchema), rules: sloRules, objectRules: sloObjectRules },
-  [KIND_REMEDIATION]: { validate: ajv.compile(remediationSpecSchema), rules: remediationRules, objectRules: [] },
+  [KIND_STACK]: { validate: ajv.compile(bounded(stackSpecSchema)), rules: stackRules, objectRules: stackObjectRules },
+  [KIND_SLO]: { validate: ajv.compile(bounded(sloSpecSchema)), rules: sloRules, objectRules: sloObjectRules },
+  [KIND_REMEDIATION]: {
+    validate: ajv.compile(bounded(remediationSpecSchema)),
+    rules: remediationRules,
+    objectRules: [],
+  },
 };
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
