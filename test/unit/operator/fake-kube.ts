@@ -76,14 +76,21 @@ export class FakeKube implements StackKube, SLOKube {
     return o && structuredClone(o);
   }
 
-  async list(apiVersion: string, kind: string, namespace: string, labelSelector = ''): Promise<KubeObject[]> {
+  /** Lists one namespace's objects; undefined lists across namespaces and cluster-scoped objects. */
+  async list(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    labelSelector = '',
+  ): Promise<KubeObject[]> {
     this.fail('list', kind);
     const want = labelSelector
       .split(',')
       .filter(Boolean)
       .map((kv) => kv.split('='));
     return [...this.objects.values()]
-      .filter((o) => o.apiVersion === apiVersion && o.kind === kind && o.metadata.namespace === namespace)
+      .filter((o) => o.apiVersion === apiVersion && o.kind === kind)
+      .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
       .filter((o) => want.every(([k, v]) => o.metadata.labels?.[k] === v))
       .map((o) => structuredClone(o));
   }

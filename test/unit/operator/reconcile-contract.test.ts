@@ -55,6 +55,13 @@ describe('conditionsFor (the rule for Ready, Progressing and Degraded)', () => {
       problems: [{ path: 'spec.size', message: 'must be one of demo, small' }],
       waitingFor: 'Waiting for the spec to be fixed.',
     },
+    degraded: {
+      kind: 'degraded',
+      fields: {},
+      reason: 'CollectionOverlap',
+      problems: [{ path: 'spec.collector.collect', message: 'stack a/x also collects namespace(s) apps' }],
+      waitingFor: 'The agent is not run until the overlap is removed.',
+    },
     retryable: { kind: 'failed', reason: 'ApplyFailed', error: new Error('HTTP 503'), retryable: true },
     terminal: { kind: 'failed', reason: 'ApplyFailed', error: new Error('HTTP 422'), retryable: false },
   };
@@ -76,6 +83,11 @@ describe('conditionsFor (the rule for Ready, Progressing and Degraded)', () => {
         'Ready=False InvalidSpec: spec.size: must be one of demo, small',
         'Progressing=False InvalidSpec: Waiting for the spec to be fixed.',
         'Degraded=True InvalidSpec: spec.size: must be one of demo, small',
+      ],
+      degraded: [
+        'Ready=False CollectionOverlap: spec.collector.collect: stack a/x also collects namespace(s) apps',
+        'Progressing=False CollectionOverlap: The agent is not run until the overlap is removed.',
+        'Degraded=True CollectionOverlap: spec.collector.collect: stack a/x also collects namespace(s) apps',
       ],
       retryable: [
         'Ready=False ApplyFailed: HTTP 503',
