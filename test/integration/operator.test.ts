@@ -53,7 +53,7 @@ describe('the operator', () => {
     expect(ready.observedGeneration).toBe(ready.generation);
     const status = JSON.parse(kubectlOk(['get', 'ostack', 'full', '-n', ns, '-o', 'jsonpath={.status}']));
     expect(Object.keys(status.components).sort()).toEqual(
-      ['alertmanager', 'collector', 'correlator', 'grafana', 'loki', 'prometheus', 'tempo'].sort(),
+      ['alertmanager', 'collector', 'correlator', 'grafana', 'loki', 'prometheus', 'sampler', 'tempo'].sort(),
     );
     expect(status.endpoints.grafana).toMatch(new RegExp(`^http://full-grafana\\.${ns}\\.svc:`));
   });

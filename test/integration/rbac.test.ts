@@ -153,7 +153,7 @@ describe('the ClusterRole', () => {
     expect(g).not.toContain('rbac.authorization.k8s.io/roles:bind');
   });
 
-  it('holds every permission the Roles that stacks render grant (RBAC forbids granting more than one holds)', () => {
+  it('holds every permission the Roles and ClusterRoles that stacks render grant (RBAC forbids granting more than one holds)', () => {
     const g = grants(clusterRole.rules ?? []);
     const stacks = expandPaths([EXAMPLES_DIR])
       .flatMap((f) => loadDocs(f))
@@ -163,7 +163,8 @@ describe('the ClusterRole', () => {
     const needed = new Set<string>();
     for (const stack of stacks) {
       stack.metadata.namespace = 'x';
-      for (const role of renderStack(stack).objects.filter((o) => o.kind === 'Role') as Doc[]) {
+      const roles = renderStack(stack).objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole');
+      for (const role of roles as Doc[]) {
         for (const x of grants(role.rules ?? [])) needed.add(x);
       }
     }
@@ -241,6 +242,27 @@ describe('the operator as the manifests ServiceAccount', () => {
   it('leaves nothing behind when the stack is deleted', async () => {
     kubectlOk(['delete', 'ostack', 'full', '-n', ns, '--wait=true', '--timeout=55s']);
     await eventually('children garbage-collected', () => children('full').length === 0, 30_000);
+  });
+
+  it('creates the ClusterRoles a stack that observes its cluster renders, and deletes them with the stack', async () => {
+    kubectlOk(['apply', '-n', ns, '-f', join(EXAMPLES_DIR, 'cluster.yaml')]);
+    const r = kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=55s', 'ostack/cluster']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const selector = `vigil.dev/stack=cluster,vigil.dev/stack-namespace=${ns}`;
+    const clusterScoped = () =>
+      (
+        JSON.parse(kubectlOk(['get', 'clusterroles,clusterrolebindings', '-l', selector, '-o', 'json'])).items as {
+          kind: string;
+          metadata: { name: string };
+        }[]
+      )
+        .map((o) => `${o.kind}/${o.metadata.name}`)
+        .sort();
+    const want = desired('cluster.yaml').filter((c) => c.startsWith('ClusterRole'));
+    expect(want.length).toBeGreaterThan(0);
+    expect(clusterScoped()).toEqual(want);
+    kubectlOk(['delete', 'ostack', 'cluster', '-n', ns, '--wait=true', '--timeout=55s']);
+    await eventually('the cluster-scoped children deleted by the operator', () => clusterScoped().length === 0, 30_000);
   });
 
   it('was never refused: no Forbidden in its log, no 403 in the audit log', () => {
