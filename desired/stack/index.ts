@@ -11,9 +11,11 @@ import { clusterStateChart } from './cluster-state.js';
 import { collectorChart } from './collector.js';
 import { PORTS, type StackContext, stackContext } from './context.js';
 import { correlatorChart } from './correlator.js';
+import { withDisruptionBudgets } from './disruption.js';
 import { grafanaChart } from './grafana.js';
 import { COMPONENTS, type ComponentName, componentLabels } from './labels.js';
 import { lokiChart } from './loki.js';
+import { networkPolicies } from './network-policies.js';
 import { nodeExporterChart } from './node-exporter.js';
 import { renderProblems } from './problems.js';
 import { prometheusChart } from './prometheus.js';
@@ -84,7 +86,9 @@ export function renderStack(stack: ObservabilityStack, inputs: RenderInputs = {}
         objects.push(o);
       }
     }
-    return { objects, problems: [] };
+    // Derived from the objects above: the wiring their configs use.
+    objects.push(...networkPolicies(ctx, objects));
+    return { objects: withDisruptionBudgets(objects), problems: [] };
   } catch (err) {
     // A bug, not bad input: still reported as a problem rather than thrown at the reconciler.
     return { objects: [], problems: [{ path: 'spec', message: `could not render: ${(err as Error).message}` }] };
