@@ -192,10 +192,15 @@ export class StackReconciler {
     return reconcileObject(this.d, PLURAL_STACK, raw, (r, log) => this.run(r, log));
   }
 
-  /** Deletes the cluster-scoped children labelled for this stack. */
+  /**
+   * Deletes the cluster-scoped children labelled for this stack, once the API server confirms that
+   * the stack is gone or being deleted: a cache that has not synced yet (or lags) deletes nothing.
+   */
   private async deleteClusterChildren(namespace: string, name: string): Promise<void> {
     const live = await this.liveClusterChildren(namespace, name);
     if (!live.size) return;
+    const stored = await this.d.kube.get({ apiVersion: API_GROUP_VERSION, kind: KIND_STACK, namespace, name });
+    if (stored && !stored.metadata.deletionTimestamp) return;
     const log = this.d.log.child({ kind: KIND_STACK, namespace, name });
     await applyChildren(this.d, [], live, log);
   }

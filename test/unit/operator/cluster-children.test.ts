@@ -122,6 +122,22 @@ describe('the stack reconciler and its cluster-scoped children', () => {
     );
   });
 
+  it('deletes none while the cache lacks a stack that the API server still has', async () => {
+    putStack('team', 'demo', { ...agent(), ...CLUSTER });
+    await reconciler().reconcile('team', 'demo');
+    const before = fake.writes.length;
+    const lagging = new StackReconciler({
+      kube: fake,
+      getStack: () => undefined,
+      listStacks: () => [],
+      log: logs.log,
+      now: () => NOW,
+    });
+    await expect(lagging.reconcile('team', 'demo')).resolves.toBeUndefined();
+    expect(fake.writes.length).toBe(before);
+    expect(clusterRoles().length).toBe(3);
+  });
+
   it('deletes them when the stack is gone (no ownerReference lets the garbage collector do it)', async () => {
     putStack('team', 'demo', { ...agent(), ...CLUSTER });
     putStack('other', 'demo', CLUSTER);
