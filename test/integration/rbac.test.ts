@@ -246,8 +246,18 @@ describe('the operator as the manifests ServiceAccount', () => {
 
   it('creates the ClusterRoles a stack that observes its cluster renders, and deletes them with the stack', async () => {
     kubectlOk(['apply', '-n', ns, '-f', join(EXAMPLES_DIR, 'cluster.yaml')]);
-    const r = kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=55s', 'ostack/cluster']);
-    expect(r).toMatchObject({ code: 0, stderr: '' });
+    // Its conditions on a timeout say what it waited for.
+    await eventually(
+      'the cluster stack Ready',
+      () => {
+        const o = JSON.parse(kubectlOk(['get', 'ostack', 'cluster', '-n', ns, '-o', 'json']));
+        const conditions = o.status?.conditions ?? [];
+        if (conditions.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True'))
+          return true;
+        throw new Error(JSON.stringify(conditions));
+      },
+      100_000,
+    );
     const selector = `vigil.dev/stack=cluster,vigil.dev/stack-namespace=${ns}`;
     const clusterScoped = () =>
       (
