@@ -8,6 +8,7 @@ import type {
   AlertTier,
   ComponentStatus,
   Condition,
+  LabelSelector,
   LocalObjectRef,
   ObservabilityStackSpec,
   ObservabilityStackStatus,
@@ -91,6 +92,30 @@ const retention = (def: string, what: string) =>
   }) as const;
 const stringMap = { type: 'object', nullable: true, required: [], additionalProperties: { type: 'string' } } as const;
 
+/** metav1.LabelSelector (NetworkPolicy peers). */
+const labelSelector: JSONSchemaType<LabelSelector> = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    matchLabels: { ...stringMap, maxProperties: 20 },
+    matchExpressions: {
+      type: 'array',
+      nullable: true,
+      maxItems: 20,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'operator'],
+        properties: {
+          key: { type: 'string', minLength: 1, maxLength: 317, pattern: K8S_LABEL_KEY_PATTERN },
+          operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+          values: { type: 'array', nullable: true, maxItems: 50, items: { type: 'string', maxLength: 63 } },
+        },
+      },
+    },
+  },
+};
+
 export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
   type: 'object',
   additionalProperties: false,
@@ -123,6 +148,22 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
           default: 'deployment',
           description:
             'deployment: the gateway only (OTLP push). daemonset: also an agent on every node that reads pod logs (docs/collection.md).',
+        },
+        otlpFrom: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          description:
+            "Namespaces whose pods may send OTLP to the gateway and the agent (NetworkPolicy): the named ones and those the selector matches; the stack's own and the collected ones when absent.",
+          properties: {
+            namespaces: {
+              type: 'array',
+              nullable: true,
+              maxItems: 100,
+              items: { type: 'string', minLength: 1, maxLength: 63, pattern: DNS_NAME_PATTERN },
+            },
+            namespaceSelector: { ...labelSelector, nullable: true },
+          },
         },
         collect: {
           type: 'object',
@@ -326,6 +367,21 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
           ...localRef,
           nullable: true,
           description: 'A Secret with admin-user and admin-password; generated when absent.',
+        },
+        allowFrom: {
+          type: 'array',
+          nullable: true,
+          maxItems: 20,
+          description:
+            "Who may reach Grafana's web port (NetworkPolicy peers): pods the podSelector matches in the namespaces the namespaceSelector matches (the stack's own when absent); every pod of the stack's namespace when absent.",
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              namespaceSelector: { ...labelSelector, nullable: true },
+              podSelector: { ...labelSelector, nullable: true },
+            },
+          },
         },
       },
     },

@@ -78,6 +78,21 @@ export interface CollectorSpec extends ComponentSpec {
   agent?: AgentSpec;
   /** The tail-sampling tier behind the gateway's trace-ID load balancing (with sampling). */
   sampler?: SamplerSpec;
+  /**
+   * Namespaces whose pods may send OTLP to the gateway and the agent (NetworkPolicy); absent: the
+   * stack's own namespace and the ones it collects (docs/network-policies.md).
+   */
+  otlpFrom?: NamespacesSpec;
+}
+/** Namespaces by name and by label selector. */
+export interface NamespacesSpec {
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector;
+}
+/** A NetworkPolicy peer: pods of the selected namespaces (the stack's own when absent) that the pod selector matches. */
+export interface PeerSpec {
+  namespaceSelector?: LabelSelector;
+  podSelector?: LabelSelector;
 }
 
 export interface AlertmanagerSpec extends ComponentSpec {
@@ -136,6 +151,8 @@ export interface TracesSpec extends ComponentSpec {
 }
 export interface GrafanaSpec extends ComponentSpec {
   adminSecretRef?: LocalObjectRef;
+  /** Who may reach Grafana's web port (NetworkPolicy); absent: every pod of the stack's namespace. */
+  allowFrom?: PeerSpec[];
 }
 
 export interface WebhookReceiver {

@@ -28,6 +28,8 @@ export const MANAGED_KINDS: readonly ManagedKind[] = [
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', plural: 'roles', watch: false },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', plural: 'rolebindings', watch: false },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', watch: false },
+  // Watched: a deleted or edited policy opens the stack's data plane until it is restored.
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies', watch: true },
   {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',

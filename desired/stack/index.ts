@@ -15,6 +15,7 @@ import { withDisruptionBudgets } from './disruption.js';
 import { grafanaChart } from './grafana.js';
 import { COMPONENTS, type ComponentName, componentLabels } from './labels.js';
 import { lokiChart } from './loki.js';
+import { networkPolicies } from './network-policies.js';
 import { nodeExporterChart } from './node-exporter.js';
 import { renderProblems } from './problems.js';
 import { prometheusChart } from './prometheus.js';
@@ -85,6 +86,8 @@ export function renderStack(stack: ObservabilityStack, inputs: RenderInputs = {}
         objects.push(o);
       }
     }
+    // Derived from the objects above: the wiring their configs use.
+    objects.push(...networkPolicies(ctx, objects));
     return { objects: withDisruptionBudgets(objects), problems: [] };
   } catch (err) {
     // A bug, not bad input: still reported as a problem rather than thrown at the reconciler.
