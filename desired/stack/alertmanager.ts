@@ -95,10 +95,14 @@ export function alertmanagerChart(scope: Construct, ctx: StackContext): void {
   serviceAccount(scope, ctx, c);
   const size = ctx.size.alertmanager;
   const secrets = alertmanagerSecrets(ctx);
+  const clustered = size.replicas > 1;
   const peers = Array.from(
-    { length: size.replicas > 1 ? size.replicas : 0 },
+    { length: clustered ? size.replicas : 0 },
     (_, i) => `--cluster.peer=${name}-${i}.${name}-headless.${ctx.namespace}.svc:${PORTS.alertmanagerCluster}`,
   );
+  // Listening on 0.0.0.0, Alertmanager would advertise the first RFC 1918 address it finds, and
+  // refuse to start where the pod's is not one (IPv6, 100.64.0.0/10 pod networks): advertise the pod IP.
+  const advertise = clustered ? [`--cluster.advertise-address=[$(POD_IP)]:${PORTS.alertmanagerCluster}`] : [];
   const volumes: k8s.Volume[] = [
     configMapVolume('config', name),
     ...secrets.map((s, i) => ({ name: `secret-${i}`, secret: { secretName: s } })),
@@ -117,9 +121,11 @@ export function alertmanagerChart(scope: Construct, ctx: StackContext): void {
           '--storage.path=/alertmanager',
           `--web.listen-address=:${PORTS.alertmanager}`,
           // An empty listen address turns clustering off for a single replica.
-          `--cluster.listen-address=${size.replicas > 1 ? `0.0.0.0:${PORTS.alertmanagerCluster}` : ''}`,
+          `--cluster.listen-address=${clustered ? `0.0.0.0:${PORTS.alertmanagerCluster}` : ''}`,
+          ...advertise,
           ...peers,
         ],
+        env: clustered ? [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] : undefined,
         ports: [
           { name: 'http', port: PORTS.alertmanager },
           { name: 'cluster', port: PORTS.alertmanagerCluster },

@@ -7,7 +7,8 @@
 // - hosts: `--web.listen-address=:9093` and `--cluster.listen-address=0.0.0.0:9094` listen on the
 //   peer's own loopback address 127.0.R.i (the rendered ports stay), and each DNS peer name
 //   `<stack>-alertmanager-<i>.<stack>-alertmanager-headless.<ns>.svc:9094` becomes 127.0.R.(i+1):9094
-//   (what the headless Service's DNS would answer with the pod's address);
+//   (what the headless Service's DNS would answer with the pod's address), and $(POD_IP) in
+//   --cluster.advertise-address is expanded to 127.0.R.i as the kubelet expands it to the pod IP;
 // - paths: --config.file and --storage.path point into a temporary folder;
 // - the webhook receivers' URLs point to a sink in this test on 127.0.0.1;
 // - group_wait 30s becomes 2s so that the test is bounded (group_interval and repeat_interval stay:
@@ -43,7 +44,8 @@ const sts = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 
 const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === amName) as KubeObject & {
   data: Record<string, string>;
 };
-const renderedArgs: string[] = sts.spec.template.spec.containers.find((c: Loose) => c.name === 'alertmanager').args;
+const container = sts.spec.template.spec.containers.find((c: Loose) => c.name === 'alertmanager');
+const renderedArgs: string[] = container.args;
 
 // A /24 of loopback of its own per run, so that concurrent test runs do not meet on 9093/9094.
 const subnet = 100 + (process.pid % 150);
@@ -54,6 +56,9 @@ function argsFor(i: number, dir: string): string[] {
   const peerName = new RegExp(
     `^--cluster\\.peer=${amName}-(\\d+)\\.${amName}-headless\\.${stack.metadata.namespace}\\.svc:(\\d+)$`,
   );
+  const env = Object.fromEntries(
+    (container.env ?? []).map((e: Loose) => [e.name, e.value ?? e.valueFrom?.fieldRef?.fieldPath]),
+  );
   return renderedArgs.map((a) => {
     if (a.startsWith('--config.file=')) return `--config.file=${join(dir, 'alertmanager.yml')}`;
     if (a.startsWith('--storage.path=')) return `--storage.path=${join(dir, 'data')}`;
@@ -62,6 +67,8 @@ function argsFor(i: number, dir: string): string[] {
     if (a === `--cluster.listen-address=0.0.0.0:${PORTS.alertmanagerCluster}`) {
       return `--cluster.listen-address=${ip(i)}:${PORTS.alertmanagerCluster}`;
     }
+    // The kubelet expands $(POD_IP) from the container's env (status.podIP): here, the peer's address.
+    if (a.includes('$(POD_IP)') && env.POD_IP === 'status.podIP') return a.replaceAll('$(POD_IP)', ip(i));
     const m = peerName.exec(a);
     if (m) return `--cluster.peer=${ip(Number(m[1]))}:${m[2]}`;
     throw new Error(`the test does not know how to run the rendered argument ${a}`);
@@ -106,6 +113,7 @@ describe('three real Alertmanagers with the rendered config and cluster flags', 
   it('renders three replicas that name each other as peers', () => {
     expect(sts.spec.replicas).toBe(3);
     expect(renderedArgs.filter((a) => a.startsWith('--cluster.peer='))).toHaveLength(3);
+    expect(renderedArgs).toContain(`--cluster.advertise-address=[$(POD_IP)]:${PORTS.alertmanagerCluster}`);
   });
 
   it('forms one cluster; two Prometheus replicas sending one alert give one notification; with a peer killed, still one', async () => {
