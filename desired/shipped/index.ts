@@ -26,13 +26,19 @@ const dashboardTexts = new Map<DashboardName, string>();
 
 export function alertFileText(name: AlertFile): string {
   let text = alertTexts.get(name);
-  if (text === undefined) alertTexts.set(name, (text = RULES_HEADER + ruleFileYaml(shippedRuleFile(name))));
+  if (text === undefined) {
+    text = RULES_HEADER + ruleFileYaml(shippedRuleFile(name));
+    alertTexts.set(name, text);
+  }
   return text;
 }
 
 export function dashboardText(name: DashboardName): string {
   let text = dashboardTexts.get(name);
-  if (text === undefined) dashboardTexts.set(name, (text = dashboardJson(shippedDashboard(name))));
+  if (text === undefined) {
+    text = dashboardJson(shippedDashboard(name));
+    dashboardTexts.set(name, text);
+  }
   return text;
 }
 
