@@ -9,7 +9,7 @@ import { kubectlOk } from './kubectl.js';
 import { EXAMPLES_DIR } from './paths.js';
 
 export const CHILD_KINDS =
-  'deployments,statefulsets,daemonsets,services,configmaps,secrets,serviceaccounts,roles,rolebindings';
+  'deployments,statefulsets,daemonsets,services,configmaps,secrets,serviceaccounts,roles,rolebindings,networkpolicies';
 
 /** An example file's first document, optionally renamed. */
 export function exampleDoc(file: string, name?: string): Record<string, unknown> {
