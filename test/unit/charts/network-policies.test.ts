@@ -352,3 +352,47 @@ describe('sources a stack names', () => {
     expect(allowed(r.policies, other('vigil-system'), dst, PORTS.prometheus)).toBe(false);
   });
 });
+
+describe('the wiring', () => {
+  const stack = aStack();
+  const ctx = stackContext(stack);
+  const cm = (data: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'x', labels: { 'app.kubernetes.io/component': 'grafana' } },
+    data,
+  });
+  it('reads addresses in config files, with a resolver hostname beside its port', () => {
+    const flows = stackFlows(ctx, [
+      cm({
+        'a.yaml': `url: http://${ctx.host('loki')}:3100/x\nresolver: {hostname: ${ctx.name('sampler')}-headless.${ctx.namespace}.svc, port: '4317'}`,
+      }),
+    ]);
+    expect(flows).toEqual([
+      { from: 'grafana', to: 'loki', port: 3100 },
+      { from: 'grafana', to: 'sampler', port: 4317 },
+    ]);
+  });
+  it('refuses an address without a port, naming where it is', () => {
+    expect(() => stackFlows(ctx, [cm({ 'a.yaml': `url: http://${ctx.host('loki')}/x` })])).toThrow(
+      /ConfigMap\/x\.data\.a\.yaml.*names no port/,
+    );
+  });
+  it('refuses a discovery keeping a port name the component does not have', () => {
+    const sd = {
+      kubernetes_sd_configs: [
+        {
+          role: 'pod',
+          namespaces: { names: [ctx.namespace] },
+          selectors: [{ role: 'pod', label: `vigil.dev/stack=${ctx.stack},app.kubernetes.io/component=loki` }],
+        },
+      ],
+      relabel_configs: [
+        { source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: 'nope', action: 'keep' },
+      ],
+    };
+    expect(() => stackFlows(ctx, [cm({ 'p.yml': JSON.stringify({ scrape_configs: [sd] }) })])).toThrow(
+      /loki has no container port named nope/,
+    );
+  });
+});
