@@ -113,14 +113,16 @@ describe('renderStack', () => {
     expect(on.filter((o) => o.metadata.labels[LABEL_COMPONENT] === 'tempo').length).toBeGreaterThan(0);
     // Only what points at Tempo changes: the sampling tier's exporter (kept traces go from there;
     // the gateway only balances them to it), Grafana's datasource, Prometheus's scrape job for Tempo,
-    // and the config hashes of those pods. The shipped alerts are the same in every stack (alerts/),
-    // so the rules ConfigMap does not change.
+    // and the config hashes of those pods, and Prometheus's NetworkPolicy (Tempo's remote write into
+    // it goes). The shipped alerts are the same in every stack (alerts/), so the rules ConfigMap does
+    // not change.
     expect(changed.sort()).toEqual([
       'ConfigMap/full-grafana-datasources',
       'ConfigMap/full-prometheus',
       'ConfigMap/full-sampler',
       'Deployment/full-grafana',
       'Deployment/full-sampler',
+      'NetworkPolicy/full-prometheus',
       'StatefulSet/full-prometheus',
     ]);
     const promOn = on.find((o) => key(o) === 'ConfigMap/full-prometheus')!;
