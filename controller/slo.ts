@@ -3,10 +3,12 @@
 // read the live budget from Prometheus every few minutes → an Outcome, which outcome.ts turns into
 // status (once) and the queue's next step. A broken edit never removes the rules already loaded.
 import type { Logger } from 'pino';
-import type { ObservabilityStackStatus, SLOStatus } from '../api/types.js';
+import type { ObservabilityStack, ObservabilityStackStatus, SLOStatus } from '../api/types.js';
+import { validateResource } from '../api/validate.js';
 import { CONDITION_READY, KIND_SLO, PLURAL_SLO, Reasons } from '../conventions/index.js';
 import { checkResource, sloStackProblems } from '../desired/check.js';
 import { countRules } from '../desired/slo/index.js';
+import { stackEndpoints } from '../desired/stack/index.js';
 import type { KubeApi, KubeObject } from '../kube/types.js';
 import { applyChildren, childKey, controlledBy, owned, ownerOf } from './apply.js';
 import { budgetStatus, type Fetch, readBudget } from './budget.js';
@@ -101,7 +103,9 @@ export class SLOReconciler {
       slo.spec.prometheusRule && !served
         ? ' The PrometheusRule CRD is not installed, so only the ConfigMap was written.'
         : '';
-    const url = this.d.prometheusUrl ?? stackStatus.endpoints?.prometheus;
+    // From the stack's spec, never from its status: whoever may patch a stack's status could point
+    // the operator's queries anywhere.
+    const url = this.d.prometheusUrl ?? prometheusUrlOf(stack);
     const budget = url ? await this.budget(url, namespace, name, current.budget) : { budget: current.budget };
     return ready(
       { ...fields, budget: budget.budget },
@@ -163,4 +167,16 @@ export class SLOReconciler {
       };
     }
   }
+}
+
+/** The stack's Prometheus as its spec renders it (the in-cluster Service URL); none when metrics are off. */
+function prometheusUrlOf(stack: KubeObject): string | undefined {
+  const { apiVersion, kind, metadata, spec } = stack as KubeObject & { spec?: unknown };
+  const v = validateResource({
+    apiVersion,
+    kind,
+    metadata: { name: metadata.name, namespace: metadata.namespace },
+    spec,
+  });
+  return v.ok ? stackEndpoints(v.object as ObservabilityStack).prometheus : undefined;
 }

@@ -355,6 +355,7 @@ describe('the SLO reconciler', () => {
   let fake: FakeKube;
   let logs: ReturnType<typeof capturingLogger>;
   let promUp: boolean;
+  let fetched: string[];
   let check: typeof checkResource;
   let slos: SLOReconciler;
 
@@ -367,6 +368,7 @@ describe('the SLO reconciler', () => {
       now: () => NOW,
       budgetIntervalMs: 60_000,
       fetch: async (url) => {
+        fetched.push(url);
         if (!promUp) throw new Error('connect ECONNREFUSED');
         const value = url.includes('burn_rate') ? '0.5' : '0.75';
         return {
@@ -396,9 +398,25 @@ describe('the SLO reconciler', () => {
     fake = new FakeKube();
     logs = capturingLogger();
     promUp = true;
+    fetched = [];
     check = checkResource;
     slos = makeReconciler();
   });
+  it('reads the budget from the Prometheus the stack spec renders, not from a URL in its status', async () => {
+    fake.put({
+      ...(aStack({}) as KubeObject),
+      metadata: { name: 'demo', namespace: NS },
+      status: {
+        conditions: [{ type: 'Ready', status: 'True', reason: 'R', message: 'm' }],
+        endpoints: { prometheus: 'http://attacker.example:9090' },
+      },
+    });
+    putSLO();
+    await reconcile();
+    expect(fetched.length).toBeGreaterThan(0);
+    for (const url of fetched) expect(url.startsWith('http://demo-prometheus.team.svc:9090/')).toBe(true);
+  });
+
   it('writes the rules and dashboard, owned by the SLO, and reports Ready with the live budget', async () => {
     putStack(true);
     putSLO();
