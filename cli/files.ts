@@ -39,6 +39,31 @@ export function loadDocs(file: string): LoadedDoc[] {
   }
 }
 
+/** A document with where it came from: the file, and `[index]` when the file holds several. */
+export interface PlacedDoc {
+  where: string;
+  doc: unknown;
+}
+
+/**
+ * Every document of every file, in order, with its place; a file that cannot be read or parsed is
+ * passed to `unreadable` (its message names the file) and skipped.
+ */
+export function readAll(files: readonly string[], unreadable: (message: string) => void): PlacedDoc[] {
+  const out: PlacedDoc[] = [];
+  for (const file of files) {
+    let docs: LoadedDoc[];
+    try {
+      docs = loadDocs(file);
+    } catch (err) {
+      unreadable((err as Error).message);
+      continue;
+    }
+    for (const d of docs) out.push({ where: docs.length > 1 ? `${file}[${d.index}]` : file, doc: d.doc });
+  }
+  return out;
+}
+
 /** -f/--file and --filename (kubectl's spelling), each repeatable. */
 export const FILE_FLAGS = {
   file: { type: 'string', short: 'f', multiple: true },

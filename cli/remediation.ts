@@ -12,7 +12,7 @@ import { alertMatches, resolveTarget, targetId } from '../controller/remediation
 import { parsePayload, type WebhookPayload } from '../controller/remediation/payload.js';
 import { KIND_REMEDIATION } from '../conventions/remediation.js';
 import { parseFlags } from '../lib/args.js';
-import { expandPaths, FILE_FLAGS, filesOf, loadDocs } from './files.js';
+import { expandPaths, FILE_FLAGS, filesOf, readAll } from './files.js';
 import type { Output } from './validate.js';
 
 const USAGE = `usage: vigil remediation simulate -f POLICY_FILE -f ALERTS_FILE [-o text|json]
@@ -120,33 +120,27 @@ export function runRemediation(args: string[], io: Output): number {
   const policies: RemediationPolicy[] = [];
   const deliveries: Delivery[] = [];
   let problems = 0;
-  for (const file of files) {
-    let docs: ReturnType<typeof loadDocs>;
-    try {
-      docs = loadDocs(file);
-    } catch (err) {
-      io.out((err as Error).message);
-      problems++;
-      continue;
-    }
-    for (const d of docs) {
-      const where = docs.length > 1 ? `${file}[${d.index}]` : file;
-      const kind = (d.doc as { kind?: unknown } | null)?.kind;
-      if (kind === KIND_REMEDIATION) {
-        const v = validateResource(d.doc);
-        for (const p of v.problems) io.out(`${where}: ${p.path}: ${p.message}`);
-        problems += v.problems.length;
-        if (v.ok) policies.push(v.object as RemediationPolicy);
-      } else if (kind === undefined) {
-        try {
-          deliveries.push(...deliveriesOf(d.doc));
-        } catch (err) {
-          io.out(`${where}: ${(err as Error).message}`);
-          problems++;
-        }
+  const docs = readAll(files, (message) => {
+    io.out(message);
+    problems++;
+  });
+  for (const d of docs) {
+    const where = d.where;
+    const kind = (d.doc as { kind?: unknown } | null)?.kind;
+    if (kind === KIND_REMEDIATION) {
+      const v = validateResource(d.doc);
+      for (const p of v.problems) io.out(`${where}: ${p.path}: ${p.message}`);
+      problems += v.problems.length;
+      if (v.ok) policies.push(v.object as RemediationPolicy);
+    } else if (kind === undefined) {
+      try {
+        deliveries.push(...deliveriesOf(d.doc));
+      } catch (err) {
+        io.out(`${where}: ${(err as Error).message}`);
+        problems++;
       }
-      // Other kinds (stacks, SLOs) in the same files are skipped: `vigil validate` is for them.
     }
+    // Other kinds (stacks, SLOs) in the same files are skipped: `vigil validate` is for them.
   }
   if (problems > 0) {
     io.err(`${problems} problem(s); nothing simulated`);

@@ -7,7 +7,7 @@ import type { ObservabilityStack } from '../api/types.js';
 import { KIND_STACK } from '../conventions/index.js';
 import type { KubeObject } from '../desired/stack/index.js';
 import { parseFlags } from '../lib/args.js';
-import { expandPaths, FILE_FLAGS, filesOf, loadDocs } from './files.js';
+import { expandPaths, FILE_FLAGS, filesOf, readAll } from './files.js';
 import { checkDoc, type Output } from './validate.js';
 
 const USAGE = 'usage: vigil render -f FILE [-f FILE...] [-o DIR] [-n NAMESPACE]';
@@ -43,30 +43,23 @@ export function runRender(args: string[], io: Output): number {
   }
   let problems = 0;
   const docs: string[] = [];
-  for (const file of paths) {
-    let loaded: ReturnType<typeof loadDocs>;
-    try {
-      loaded = loadDocs(file);
-    } catch (err) {
-      io.err((err as Error).message);
-      problems++;
-      continue;
-    }
-    for (const d of loaded) {
-      const where = loaded.length > 1 ? `${file}[${d.index}]` : file;
-      if ((d.doc as { kind?: unknown })?.kind !== KIND_STACK) continue;
-      const c = checkDoc(withNamespace(d.doc as ObservabilityStack, values.namespace));
-      for (const p of c.problems) io.err(`${where}: ${p.path}: ${p.message}`);
-      problems += c.problems.length;
-      if (!c.ok || c.kind !== KIND_STACK) continue;
-      const objects = c.objects;
-      if (outDir) {
-        const dir = join(outDir, c.stack.metadata.name || 'stack');
-        mkdirSync(dir, { recursive: true });
-        for (const o of objects) writeFileSync(join(dir, `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`), toYaml(o));
-        io.err(`${where}: wrote ${objects.length} objects to ${dir}`);
-      } else docs.push(...objects.map(toYaml));
-    }
+  const loaded = readAll(paths, (message) => {
+    io.err(message);
+    problems++;
+  });
+  for (const { where, doc } of loaded) {
+    if ((doc as { kind?: unknown })?.kind !== KIND_STACK) continue;
+    const c = checkDoc(withNamespace(doc as ObservabilityStack, values.namespace));
+    for (const p of c.problems) io.err(`${where}: ${p.path}: ${p.message}`);
+    problems += c.problems.length;
+    if (!c.ok || c.kind !== KIND_STACK) continue;
+    const objects = c.objects;
+    if (outDir) {
+      const dir = join(outDir, c.stack.metadata.name || 'stack');
+      mkdirSync(dir, { recursive: true });
+      for (const o of objects) writeFileSync(join(dir, `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`), toYaml(o));
+      io.err(`${where}: wrote ${objects.length} objects to ${dir}`);
+    } else docs.push(...objects.map(toYaml));
   }
   if (docs.length) io.out(docs.join('---\n'));
   return problems ? 1 : 0;

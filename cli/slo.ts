@@ -6,7 +6,7 @@ import { dashboardJson, ruleFileYaml } from '../desired/slo/configmaps.js';
 import { sloDashboard } from '../desired/slo/dashboard.js';
 import type { RuleFile } from '../desired/slo/rules.js';
 import { parseFlags } from '../lib/args.js';
-import { expandPaths, FILE_FLAGS, filesOf, loadDocs } from './files.js';
+import { expandPaths, FILE_FLAGS, filesOf, readAll } from './files.js';
 import type { Output } from './validate.js';
 
 const USAGE = `usage: vigil slo rules -f FILE...       print the Prometheus rule file for the SLOs in FILE
@@ -41,24 +41,17 @@ export function runSlo(args: string[], io: Output): number {
 
   const found: Extract<Checked, { kind: typeof KIND_SLO }>[] = [];
   let problems = 0;
-  for (const file of files) {
-    let docs: ReturnType<typeof loadDocs>;
-    try {
-      docs = loadDocs(file);
-    } catch (err) {
-      io.out((err as Error).message);
-      problems++;
-      continue;
-    }
-    for (const d of docs) {
-      // Stacks and other kinds in the same files are not SLOs; `vigil validate` is for them.
-      if ((d.doc as { kind?: unknown } | null)?.kind !== KIND_SLO) continue;
-      const where = docs.length > 1 ? `${file}[${d.index}]` : file;
-      const r = checkResource(d.doc);
-      for (const p of r.problems) io.out(`${where}: ${p.path}: ${p.message}`);
-      problems += r.problems.length;
-      if (r.ok && r.kind === KIND_SLO) found.push(r);
-    }
+  const docs = readAll(files, (message) => {
+    io.out(message);
+    problems++;
+  });
+  for (const { where, doc } of docs) {
+    // Stacks and other kinds in the same files are not SLOs; `vigil validate` is for them.
+    if ((doc as { kind?: unknown } | null)?.kind !== KIND_SLO) continue;
+    const r = checkResource(doc);
+    for (const p of r.problems) io.out(`${where}: ${p.path}: ${p.message}`);
+    problems += r.problems.length;
+    if (r.ok && r.kind === KIND_SLO) found.push(r);
   }
   if (problems > 0) {
     io.err(`${problems} problem(s); nothing generated`);

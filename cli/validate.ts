@@ -4,7 +4,7 @@ import { KIND_SLO, KIND_STACK } from '../conventions/index.js';
 import { type Checked, checkResource, sloStackProblems } from '../desired/check.js';
 import { parseFlags } from '../lib/args.js';
 import type { Output } from '../lib/output.js';
-import { expandPaths, FILE_FLAGS, filesOf, loadDocs } from './files.js';
+import { expandPaths, FILE_FLAGS, filesOf, readAll } from './files.js';
 
 export type { Output } from '../lib/output.js';
 
@@ -45,19 +45,11 @@ export function runValidate(args: string[], io: Output): number {
   }
   let problems = 0;
   const results: { where: string; checked: Checked }[] = [];
-  for (const file of paths) {
-    let docs: ReturnType<typeof loadDocs>;
-    try {
-      docs = loadDocs(file);
-    } catch (err) {
-      io.out((err as Error).message);
-      problems++;
-      continue;
-    }
-    for (const d of docs) {
-      results.push({ where: docs.length > 1 ? `${file}[${d.index}]` : file, checked: checkDoc(d.doc) });
-    }
-  }
+  const docs = readAll(paths, (message) => {
+    io.out(message);
+    problems++;
+  });
+  for (const d of docs) results.push({ where: d.where, checked: checkDoc(d.doc) });
   // An SLO whose stack is among the files is checked against it too, as the operator does.
   const stacks = new Map<string, ObservabilityStack>();
   for (const { checked } of results) {
