@@ -151,6 +151,13 @@ describe('the remediation receiver on real operator replicas', () => {
       async () => (await deliver(leader, payload([]))).status === 200,
       30_000,
     );
+    // The standby's receiver may start listening after the leader's: wait until it answers at all
+    // (a loaded cold run once sent the delivery below before it listened).
+    await eventually(
+      'the standby to answer',
+      async () => typeof (await deliver(standby, payload([]))).status === 'number',
+      30_000,
+    );
 
     const first = payload([alert('f1')]);
     expect((await deliver(standby, first)).status).toBe(503);
