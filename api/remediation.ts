@@ -5,6 +5,7 @@
 import type { JSONSchemaType } from 'ajv';
 import { DURATION_PATTERN } from '../lib/durations.js';
 import type { CrossFieldRule } from './rules.js';
+import { conditions } from './schema.js';
 import type { Condition } from './types.js';
 
 export type MatcherOp = '=' | '!=' | '=~' | '!~';
@@ -199,22 +200,6 @@ export const remediationSpecSchema: JSONSchemaType<RemediationPolicySpec> = {
     },
     mode: { type: 'string', enum: ['DryRun', 'Enforce'], default: 'DryRun' },
     suspend: { type: 'boolean', default: false },
-  },
-};
-
-const conditions: JSONSchemaType<Condition[]> = {
-  type: 'array',
-  items: {
-    type: 'object',
-    required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
-    properties: {
-      type: { type: 'string' },
-      status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
-      observedGeneration: { type: 'integer', nullable: true },
-      lastTransitionTime: { type: 'string' },
-      reason: { type: 'string' },
-      message: { type: 'string' },
-    },
   },
 };
 

@@ -493,7 +493,8 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
   },
 };
 
-const conditions: JSONSchemaType<Condition[]> = {
+/** The status conditions of every kind (Kubernetes' metav1.Condition). */
+export const conditions: JSONSchemaType<Condition[]> = {
   type: 'array',
   items: {
     type: 'object',
