@@ -43,6 +43,7 @@ describe('pinned versions', () => {
   it('checks Prometheus configs with the promtool of the Prometheus version the image runs', () => {
     expect(IMAGES.prometheus.endsWith(`:v${PROMETHEUS_VERSION}`)).toBe(true);
     expect(scriptVar('hack/build-promtool.sh', 'PROMETHEUS_VERSION')).toBe(PROMETHEUS_VERSION);
+    expect(scriptVar('hack/build-prometheus.sh', 'PROMETHEUS_VERSION')).toBe(PROMETHEUS_VERSION);
     // Prometheus 3.x.y is published as the Go module version v0.30x.y.
     const [, minor, patch] = PROMETHEUS_VERSION.split('.');
     expect(read('hack/tools/promtool/go.mod')).toContain(
