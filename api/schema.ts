@@ -18,6 +18,7 @@ import type {
   SLOSpec,
   SLOStatus,
   StorageSpec,
+  TargetStatus,
 } from './types.js';
 import { SIZE_PROFILES } from './types.js';
 
@@ -509,12 +510,23 @@ export const conditions: JSONSchemaType<Condition[]> = {
     },
   },
 };
+const targetStatus: JSONSchemaType<TargetStatus> = {
+  type: 'object',
+  required: ['ready', 'replicas'],
+  properties: {
+    ready: { type: 'boolean' },
+    replicas: { type: 'string' },
+    quorum: { type: 'integer', nullable: true },
+  },
+};
+
 const componentStatus: JSONSchemaType<ComponentStatus> = {
   type: 'object',
   required: ['ready'],
   properties: {
     ready: { type: 'boolean' },
     replicas: { type: 'string', nullable: true },
+    targets: { type: 'object', nullable: true, required: [], additionalProperties: targetStatus },
     message: { type: 'string', nullable: true },
   },
 };

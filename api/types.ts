@@ -226,9 +226,19 @@ export interface Condition {
   reason: string;
   message: string;
 }
+/** One workload of a component (`loki-write`): available pods of its size, and how many it needs to serve. */
+export interface TargetStatus {
+  /** At full strength: every replica up to date and available. */
+  ready: boolean;
+  replicas: string;
+  /** The available pods it needs to serve (its disruption budget keeps this many); absent: all. */
+  quorum?: number;
+}
 export interface ComponentStatus {
+  /** Serving: every target has its quorum. */
   ready: boolean;
   replicas?: string;
+  targets?: Record<string, TargetStatus>;
   message?: string;
 }
 export interface ObservabilityStackStatus {

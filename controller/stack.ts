@@ -11,7 +11,7 @@
 // uninstalling the operator never leaves stacks stuck in deletion.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ComponentStatus, ObservabilityStack } from '../api/types.js';
+import type { ComponentStatus, ObservabilityStack, TargetStatus } from '../api/types.js';
 import type { Problem } from '../api/validate.js';
 import {
   API_GROUP_VERSION,
@@ -129,26 +129,41 @@ export function referencedSecrets(s: ObservabilityStack['spec']): SecretNeed[] {
   return out;
 }
 
-/** Ready when the controller has seen the latest spec and every desired replica is available. */
-export function workloadReady(o: KubeObject | undefined): { ready: boolean; replicas: string } {
+export interface WorkloadState {
+  /** At full strength: the controller saw the latest spec and every desired replica is up to date and available. */
+  ready: boolean;
+  /** Serving: the controller saw the latest spec and at least `quorum` replicas are available. */
+  quorate: boolean;
+  replicas: string;
+}
+
+/**
+ * A workload's state. `quorum` is how many available pods it needs to serve (WorkloadRef.quorum,
+ * from its PodDisruptionBudget); without one it needs every replica. A DaemonSet needs every
+ * scheduled pod.
+ */
+export function workloadReady(o: KubeObject | undefined, quorum?: number): WorkloadState {
   // biome-ignore lint/suspicious/noExplicitAny: workload status is read loosely across kinds
   const st = (o?.status ?? {}) as any;
   // biome-ignore lint/suspicious/noExplicitAny: workload spec is read loosely across kinds
   const spec = (o?.spec ?? {}) as any;
-  if (!o) return { ready: false, replicas: '0/?' };
+  if (!o) return { ready: false, quorate: false, replicas: '0/?' };
   const seen = (st.observedGeneration ?? 0) >= (o.metadata.generation ?? 0);
+  let want: number;
+  let have: number;
+  let updated: number;
   if (o.kind === 'DaemonSet') {
-    const want = st.desiredNumberScheduled ?? 0;
-    const have = st.numberReady ?? 0;
-    return { ready: seen && have >= want && (st.updatedNumberScheduled ?? 0) >= want, replicas: `${have}/${want}` };
+    want = st.desiredNumberScheduled ?? 0;
+    have = st.numberReady ?? 0;
+    updated = st.updatedNumberScheduled ?? 0;
+  } else {
+    want = spec.replicas ?? 1;
+    have = (o.kind === 'StatefulSet' ? st.readyReplicas : st.availableReplicas) ?? 0;
+    updated = st.updatedReplicas ?? 0;
   }
-  const want = spec.replicas ?? 1;
-  if (o.kind === 'StatefulSet') {
-    const have = st.readyReplicas ?? 0;
-    return { ready: seen && have >= want && (st.updatedReplicas ?? 0) >= want, replicas: `${have}/${want}` };
-  }
-  const have = st.availableReplicas ?? 0;
-  return { ready: seen && have >= want && (st.updatedReplicas ?? 0) >= want, replicas: `${have}/${want}` };
+  const ready = seen && have >= want && updated >= want;
+  const need = o.kind === 'DaemonSet' || quorum === undefined ? want : Math.min(want, quorum);
+  return { ready, quorate: ready || (seen && have >= need), replicas: `${have}/${want}` };
 }
 
 /** The referenced Secrets that are missing (or lack the key), blamed on their spec field. */
@@ -167,16 +182,39 @@ async function missingSecrets(kube: Pick<KubeApi, 'get'>, stack: ObservabilitySt
   return missing;
 }
 
-/** Each component's readiness, from the live state of its workloads. */
-function componentStatus(rendered: readonly RenderedObject[], live: ReadonlyMap<string, KubeObject>) {
+/**
+ * Each component's readiness, from the live state of its workloads (its targets: `loki-write`,
+ * `alertmanager`). A component is ready when every target has its quorum; `targets` shows each
+ * one's count against its size, so a ring serving with a member down reads `loki-write 2/3`.
+ */
+export function componentStatus(
+  rendered: readonly RenderedObject[],
+  live: ReadonlyMap<string, KubeObject>,
+): Record<string, ComponentStatus> {
   const components: Record<string, ComponentStatus> = {};
   for (const [component, workloads] of Object.entries(workloadsByComponent(rendered))) {
-    const states = (workloads ?? []).map((w) => workloadReady(live.get(`${w.kind}/${w.name}`)));
-    const allReady = states.every((s) => s.ready);
+    const targets: Record<string, TargetStatus> = {};
+    const short: string[] = [];
+    let quorate = true;
+    for (const w of workloads ?? []) {
+      const s = workloadReady(live.get(`${w.kind}/${w.name}`), w.quorum);
+      targets[w.target] = {
+        ready: s.ready,
+        replicas: s.replicas,
+        ...(w.quorum === undefined ? {} : { quorum: w.quorum }),
+      };
+      quorate &&= s.quorate;
+      if (!s.ready) short.push(`${w.target} ${s.replicas}${w.quorum === undefined ? '' : ` (quorum ${w.quorum})`}`);
+    }
     components[component] = {
-      ready: allReady,
-      replicas: states.map((s) => s.replicas).join(', '),
-      ...(allReady ? {} : { message: 'waiting for replicas to become available' }),
+      ready: quorate,
+      replicas: Object.values(targets)
+        .map((t) => t.replicas)
+        .join(', '),
+      targets,
+      ...(short.length
+        ? { message: `${quorate ? 'serving with quorum' : 'waiting for replicas'}: ${short.join(', ')}` }
+        : {}),
     };
   }
   return components;
@@ -301,6 +339,18 @@ export class StackReconciler {
     if (waiting.length) {
       const message = `Waiting for ${waiting.join(', ')}.`;
       return progressing(fields, Reasons.ComponentsNotReady, message, this.d.notReadyRecheckMs ?? 30_000);
+    }
+    const short = Object.keys(components)
+      .filter((c) => components[c].message)
+      .sort()
+      .map((c) => components[c].message?.replace(/^serving with quorum: /, ''));
+    if (short.length) {
+      // Serving, a member short (a rollout, a lost node): Ready, and the status says which.
+      return ready(
+        fields,
+        Reasons.AllComponentsReady,
+        `All components have quorum; below full strength: ${short.join(', ')}.`,
+      );
     }
     return ready(fields, Reasons.AllComponentsReady, 'All components are available.');
   }

@@ -3,7 +3,7 @@
 import { App, Chart } from 'cdk8s';
 import type { ObservabilityStack } from '../../api/types.js';
 import type { Problem } from '../../api/validate.js';
-import { LABEL_COMPONENT } from '../../conventions/index.js';
+import { LABEL_COMPONENT, LABEL_STACK } from '../../conventions/index.js';
 import { agentChart } from './agent.js';
 import { alertmanagerChart } from './alertmanager.js';
 import { CLUSTER_SCOPED_KINDS } from './cluster-rbac.js';
@@ -11,7 +11,7 @@ import { clusterStateChart } from './cluster-state.js';
 import { collectorChart } from './collector.js';
 import { PORTS, type StackContext, stackContext } from './context.js';
 import { correlatorChart } from './correlator.js';
-import { withDisruptionBudgets } from './disruption.js';
+import { PDB_SUFFIX, withDisruptionBudgets } from './disruption.js';
 import { grafanaChart } from './grafana.js';
 import { COMPONENTS, type ComponentName, componentLabels } from './labels.js';
 import { lokiChart } from './loki.js';
@@ -98,19 +98,48 @@ export function renderStack(stack: ObservabilityStack, inputs: RenderInputs = {}
 export interface WorkloadRef {
   kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
   name: string;
+  /** The workload's name without the stack's prefix (`loki-write`): the key of its readiness in status. */
+  target: string;
+  /**
+   * How many of its pods must be ready for it to serve: what its PodDisruptionBudget keeps
+   * (replicas minus maxUnavailable, or minAvailable), every replica when it has no budget. A ring
+   * (Alertmanager's mesh, a replicated Loki or Tempo target) answers while this many are up.
+   * Undefined for a DaemonSet, which needs every scheduled pod.
+   */
+  quorum?: number;
 }
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
+// biome-ignore lint/suspicious/noExplicitAny: rendered specs are read loosely across kinds
+type AnySpec = any;
+
+/** The number of pods a workload's budget keeps, from the rendered PodDisruptionBudget. */
+function quorumOf(o: KubeObject, budgets: ReadonlyMap<string, KubeObject>): number | undefined {
+  if (o.kind === 'DaemonSet') return undefined;
+  const replicas: number = (o.spec as AnySpec)?.replicas ?? 1;
+  const pdb = budgets.get(`${o.metadata.name}${PDB_SUFFIX}`)?.spec as AnySpec;
+  if (typeof pdb?.minAvailable === 'number') return Math.min(replicas, pdb.minAvailable);
+  if (typeof pdb?.maxUnavailable === 'number') return Math.max(1, replicas - pdb.maxUnavailable);
+  return replicas;
+}
+
 /** The Deployments, StatefulSets and DaemonSets of each component, for per-component readiness. */
 export function workloadsByComponent(objects: readonly KubeObject[]): Partial<Record<ComponentName, WorkloadRef[]>> {
   const out: Partial<Record<ComponentName, WorkloadRef[]>> = {};
+  const budgets = new Map(
+    objects.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => [o.metadata.name, o] as const),
+  );
   for (const o of objects) {
     if (!WORKLOAD_KINDS.has(o.kind)) continue;
     const c = o.metadata.labels?.[LABEL_COMPONENT] as ComponentName | undefined;
     if (!c) continue;
+    const stack = o.metadata.labels?.[LABEL_STACK];
+    const name = o.metadata.name;
+    const target = stack && name.startsWith(`${stack}-`) ? name.slice(stack.length + 1) : name;
+    const quorum = quorumOf(o, budgets);
     const list = out[c] ?? [];
-    list.push({ kind: o.kind as WorkloadRef['kind'], name: o.metadata.name });
+    list.push({ kind: o.kind as WorkloadRef['kind'], name, target, ...(quorum === undefined ? {} : { quorum }) });
     out[c] = list;
   }
   return out;

@@ -184,14 +184,30 @@ describe('workloadsByComponent', () => {
     const metrics = { ...(s.spec.metrics as MetricsSpec), cluster: { enabled: true, kubelet: true, apiServer: true } };
     const w = workloadsByComponent(render({ ...s, spec: { ...s.spec, metrics } }));
     expect(Object.keys(w).sort()).toEqual([...COMPONENTS].sort());
-    expect(w['node-exporter']).toEqual([{ kind: 'DaemonSet', name: 'prod-node-exporter' }]);
-    expect(w['cluster-state']).toEqual([{ kind: 'Deployment', name: 'prod-cluster-state' }]);
+    expect(w['node-exporter']).toEqual([{ kind: 'DaemonSet', name: 'prod-node-exporter', target: 'node-exporter' }]);
+    expect(w['cluster-state']).toEqual([
+      { kind: 'Deployment', name: 'prod-cluster-state', target: 'cluster-state', quorum: 1 },
+    ]);
     // daemonset mode: the gateway stays a Deployment, the agent is the DaemonSet.
-    expect(w.collector).toEqual([{ kind: 'Deployment', name: 'prod-collector' }]);
-    expect(w.agent).toEqual([{ kind: 'DaemonSet', name: 'prod-agent' }]);
-    expect(w.sampler).toEqual([{ kind: 'Deployment', name: 'prod-sampler' }]);
-    expect(w.prometheus).toEqual([{ kind: 'StatefulSet', name: 'prod-prometheus' }]);
-    expect(w.correlator).toEqual([{ kind: 'Deployment', name: 'prod-correlator' }]);
+    expect(w.agent).toEqual([{ kind: 'DaemonSet', name: 'prod-agent', target: 'agent' }]);
+    expect(w.prometheus).toEqual([{ kind: 'StatefulSet', name: 'prod-prometheus', target: 'prometheus', quorum: 1 }]);
+    // Replicated: the quorum is what the PodDisruptionBudget keeps (replicas minus maxUnavailable).
+    const objects = render({ ...s, spec: { ...s.spec, metrics } });
+    for (const c of ['collector', 'sampler', 'alertmanager', 'correlator'] as const) {
+      const [ref] = w[c] ?? [];
+      const workload = objects.find((o) => o.kind === ref.kind && o.metadata.name === ref.name);
+      const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === `${ref.name}-pdb`);
+      // biome-ignore lint/suspicious/noExplicitAny: rendered specs are read loosely
+      const replicas = (workload?.spec as any).replicas as number;
+      expect(replicas).toBeGreaterThan(1);
+      // biome-ignore lint/suspicious/noExplicitAny: rendered specs are read loosely
+      expect(ref).toEqual({
+        kind: ref.kind,
+        name: `prod-${c}`,
+        target: c,
+        quorum: replicas - (pdb?.spec as any).maxUnavailable,
+      });
+    }
   });
 });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import type { ObservabilityStack } from '../../../api/types.js';
 import { validateResource } from '../../../api/validate.js';
 import { forEachLimit } from '../../../controller/apply.js';
-import { referencedSecrets, workloadReady } from '../../../controller/stack.js';
+import { componentStatus, referencedSecrets, workloadReady } from '../../../controller/stack.js';
+import type { KubeObject as RenderedObject } from '../../../desired/stack/index.js';
 import type { KubeObject } from '../../../kube/types.js';
 import { aStack } from '../../support/builders.js';
 
@@ -46,6 +47,7 @@ describe('workloadReady', () => {
       ),
     ).toEqual({
       ready: true,
+      quorate: true,
       replicas: '2/2',
     });
     expect(
@@ -66,7 +68,85 @@ describe('workloadReady', () => {
         ),
       ).ready,
     ).toBe(true);
-    expect(workloadReady(undefined)).toEqual({ ready: false, replicas: '0/?' });
+    expect(workloadReady(undefined)).toEqual({ ready: false, quorate: false, replicas: '0/?' });
+  });
+
+  it('serves with its quorum: a ring member down is below full strength, not unavailable', () => {
+    const ring = (ready: number, generation = 1) =>
+      workload(
+        'StatefulSet',
+        generation,
+        { replicas: 3 },
+        { observedGeneration: 1, readyReplicas: ready, updatedReplicas: 3 },
+      );
+    expect(workloadReady(ring(2), 2)).toEqual({ ready: false, quorate: true, replicas: '2/3' });
+    expect(workloadReady(ring(1), 2)).toEqual({ ready: false, quorate: false, replicas: '1/3' });
+    // Without a quorum every replica is needed; an unseen spec is never serving the new one.
+    expect(workloadReady(ring(2)).quorate).toBe(false);
+    expect(workloadReady(ring(3, 2), 2).quorate).toBe(false);
+    // A DaemonSet needs every scheduled pod, whatever quorum is passed.
+    const ds = workload('DaemonSet', 1, {}, { observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 2 });
+    expect(workloadReady(ds, 1).quorate).toBe(false);
+  });
+});
+
+describe('componentStatus', () => {
+  const sts = (name: string, replicas: number, ready: number): KubeObject => ({
+    ...workload(
+      'StatefulSet',
+      1,
+      { replicas },
+      { observedGeneration: 1, readyReplicas: ready, updatedReplicas: replicas },
+    ),
+    metadata: { name, namespace: 'o', generation: 1 },
+  });
+  const rendered = (name: string, replicas: number, maxUnavailable?: number): RenderedObject[] => [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name, labels: { 'vigil.dev/stack': 's', 'app.kubernetes.io/component': 'loki' } },
+      spec: { replicas },
+    },
+    ...(maxUnavailable === undefined
+      ? []
+      : [
+          {
+            apiVersion: 'policy/v1',
+            kind: 'PodDisruptionBudget',
+            metadata: { name: `${name}-pdb`, labels: {} },
+            spec: { maxUnavailable },
+          },
+        ]),
+  ];
+
+  it('shows each target against its size and is ready only when every target has quorum', () => {
+    const objects = [...rendered('s-loki-write', 3, 1), ...rendered('s-loki-read', 2, 1)];
+    const live = (w: number, r: number) =>
+      new Map([
+        ['StatefulSet/s-loki-write', sts('s-loki-write', 3, w)],
+        ['StatefulSet/s-loki-read', sts('s-loki-read', 2, r)],
+      ]);
+    const serving = componentStatus(objects, live(2, 2)).loki;
+    expect(serving).toEqual({
+      ready: true,
+      replicas: '2/3, 2/2',
+      targets: {
+        'loki-write': { ready: false, replicas: '2/3', quorum: 2 },
+        'loki-read': { ready: true, replicas: '2/2', quorum: 1 },
+      },
+      message: 'serving with quorum: loki-write 2/3 (quorum 2)',
+    });
+    const down = componentStatus(objects, live(1, 2)).loki;
+    expect(down.ready).toBe(false);
+    expect(down.message).toBe('waiting for replicas: loki-write 1/3 (quorum 2)');
+    expect(componentStatus(objects, live(3, 2)).loki).toEqual({
+      ready: true,
+      replicas: '3/3, 2/2',
+      targets: {
+        'loki-write': { ready: true, replicas: '3/3', quorum: 2 },
+        'loki-read': { ready: true, replicas: '2/2', quorum: 1 },
+      },
+    });
   });
 });
 
