@@ -198,14 +198,14 @@ describe('workloadsByComponent', () => {
       const workload = objects.find((o) => o.kind === ref.kind && o.metadata.name === ref.name);
       const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === `${ref.name}-pdb`);
       // biome-ignore lint/suspicious/noExplicitAny: rendered specs are read loosely
-      const replicas = (workload?.spec as any).replicas as number;
+      const replicas = (workload?.spec as any)?.replicas as number;
       expect(replicas).toBeGreaterThan(1);
       // biome-ignore lint/suspicious/noExplicitAny: rendered specs are read loosely
       expect(ref).toEqual({
         kind: ref.kind,
         name: `prod-${c}`,
         target: c,
-        quorum: replicas - (pdb?.spec as any).maxUnavailable,
+        quorum: replicas - (pdb?.spec as any)?.maxUnavailable,
       });
     }
   });
