@@ -209,7 +209,16 @@ describe('an alert that a RemediationPolicy matches, through real Prometheus and
     expect(replaced).toHaveLength(2);
     expect(events('RemediationActed', 'Deployment').length).toBeGreaterThanOrEqual(1);
     expect(events('RemediationActed', 'RemediationPolicy').length).toBeGreaterThanOrEqual(1);
-    expect(operator.logs.some((l) => l.msg === 'Decided remediation' && l.result === 'acted')).toBe(true);
+    // The operator's log reaches this process through a pipe: wait for it rather than read it once. On a
+    // timeout the decisions it did log are in the error, to tell a missing line from a different result.
+    const decided = () => operator.logs.filter((l) => l.msg === 'Decided remediation');
+    await eventually(
+      'the operator to log an acted decision',
+      () => decided().some((l) => l.result === 'acted'),
+      10_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; decisions logged: ${JSON.stringify(decided())}`);
+    });
   }, 120_000);
 
   it('acts at most M times on an alert that stays firing, then blocks with an Event and one notice at the sink', async () => {
