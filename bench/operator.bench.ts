@@ -4,6 +4,9 @@
 //   2. 50 stacks applied at once → all Ready (goal < 30 s)
 //   3. operator RSS with 100 stacks and 1000 SLOs watched (goal < 150 MB)
 //   4. writes per idle minute, from the API server's audit log (goal 0)
+//   5. 20 `large` stacks with object storage (test/unit/charts/fixtures/s3-large.yaml) → all Ready, the
+//      objects they own, and the RSS of a fresh operator holding them
+// BENCH_ONLY=large runs part 5 alone.
 // Bounded: fixed counts, every wait has a deadline, the cluster and operator are stopped at the end.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +18,8 @@ import yaml from 'js-yaml';
 const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
 const clusterDir = join(dir, 'cluster');
-const env = { ...process.env, VIGIL_CLUSTER_DIR: clusterDir, VIGIL_FAKE_VOLUMES: '320' };
+const env = { ...process.env, VIGIL_CLUSTER_DIR: clusterDir, VIGIL_FAKE_VOLUMES: '600' };
+const onlyLarge = process.env.BENCH_ONLY === 'large';
 const kubeconfig = join(clusterDir, 'kubeconfig');
 const log = (m: string) => process.stdout.write(`[bench-operator] ${m}\n`);
 
@@ -116,16 +120,12 @@ const stacksReady = async (n: number) => {
   return items.filter((o) => o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length >= n;
 };
 
-async function main() {
-  log('starting a local control plane (320 static volumes)...');
-  execFileSync(join(root, 'hack', 'cluster.sh'), ['up'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  kubectl(['apply', '--server-side', '-f', join(root, 'crds')]);
-  kubectl(['wait', '--for=condition=Established', '-f', join(root, 'crds')]);
-  kubectl(['create', 'namespace', 'bench']);
-  const op = spawn(
+/** The real operator process, with the V8 flags the manifests' Deployment sets. */
+function startOperator() {
+  return spawn(
     process.execPath,
     [
-      // The V8 flags the manifests' Deployment sets: a small young generation keeps RSS near the live heap.
+      // A small young generation keeps RSS near the live heap.
       '--max-semi-space-size=2',
       '--max-old-space-size=192',
       join(root, 'bin', 'vigil.js'),
@@ -139,93 +139,167 @@ async function main() {
     ],
     { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } },
   );
+}
+
+const rssOf = (pid: number | undefined) =>
+  Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
+
+/** The Secrets s3-large.yaml names, with the keys its pods read. */
+const LARGE_SECRETS: Record<string, Record<string, string>> = {
+  'grafana-admin': { 'admin-user': 'admin', 'admin-password': 'bench-password' },
+  pagerduty: { 'routing-key': 'r0ut1ng' },
+  slack: { url: 'https://hooks.slack.example/services/x' },
+  'correlator-auth': { username: 'vigil', password: 'bench-correlator' },
+  datadog: { 'api-key': 'dd-key' },
+  's3-credentials': { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret-example' },
+};
+
+function largeStack(name: string) {
+  const doc = yaml.load(readFileSync(join(root, 'test/unit/charts/fixtures/s3-large.yaml'), 'utf8')) as {
+    metadata: Record<string, unknown>;
+    spec: { metrics?: { storage?: { storageClassName?: string } } };
+  };
+  // The local control plane's volumes are of its default class (hack/cluster.sh).
+  delete doc.spec.metrics?.storage?.storageClassName;
+  return { ...doc, metadata: { name } };
+}
+
+async function main() {
+  log('starting a local control plane (320 static volumes)...');
+  execFileSync(join(root, 'hack', 'cluster.sh'), ['up'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  kubectl(['apply', '--server-side', '-f', join(root, 'crds')]);
+  kubectl(['wait', '--for=condition=Established', '-f', join(root, 'crds')]);
+  kubectl(['create', 'namespace', 'bench']);
+  let op = startOperator();
   const results: Record<string, string> = {};
   try {
     await sleep(2000);
-    // 1. apply → all children applied
-    const times: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const name = `lat-${i}`;
-      const t0 = performance.now();
-      kubectl(['apply', '-n', 'bench', '-f', '-'], yaml.dump(stack(name)));
-      await until(
-        `${name} status`,
-        async () => {
-          const r = await api(`/apis/observability.vigil.dev/v1alpha1/namespaces/bench/observabilitystacks/${name}`);
-          return r.status === 200 && JSON.parse(r.body).status?.components !== undefined;
-        },
-        30_000,
-      );
-      times.push(performance.now() - t0);
-    }
-    results['apply → children (p50)'] =
-      `${pct(times, 50).toFixed(0)} ms (p95 ${pct(times, 95).toFixed(0)} ms, n=20; includes kubectl's own ~100 ms)`;
-    log(results['apply → children (p50)']);
-    kubectl(['delete', 'ostack', '--all', '-n', 'bench', '--wait=false']);
-    await sleep(3000);
-
-    // 2. 50 stacks at once → all Ready
-    const names = Array.from({ length: 50 }, (_, i) => `s-${i}`);
-    const t1 = performance.now();
-    kubectl(['apply', '-n', 'bench', '-f', '-'], many(names.map(stack)));
-    await until(
-      '50 stacks Ready',
-      async () => {
-        const r = await api('/apis/observability.vigil.dev/v1alpha1/namespaces/bench/observabilitystacks');
-        const items = JSON.parse(r.body).items as {
-          metadata: { name: string };
-          status?: { conditions?: { type: string; status: string }[] };
-        }[];
-        return (
-          items.filter(
-            (o) =>
-              o.metadata.name.startsWith('s-') &&
-              o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-          ).length === 50
+    if (!onlyLarge) {
+      // 1. apply → all children applied
+      const times: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const name = `lat-${i}`;
+        const t0 = performance.now();
+        kubectl(['apply', '-n', 'bench', '-f', '-'], yaml.dump(stack(name)));
+        await until(
+          `${name} status`,
+          async () => {
+            const r = await api(`/apis/observability.vigil.dev/v1alpha1/namespaces/bench/observabilitystacks/${name}`);
+            return r.status === 200 && JSON.parse(r.body).status?.components !== undefined;
+          },
+          30_000,
         );
-      },
-      180_000,
-      250,
-    );
-    results['50 stacks → all Ready'] = `${((performance.now() - t1) / 1000).toFixed(1)} s`;
-    log(results['50 stacks → all Ready']);
+        times.push(performance.now() - t0);
+      }
+      results['apply → children (p50)'] =
+        `${pct(times, 50).toFixed(0)} ms (p95 ${pct(times, 95).toFixed(0)} ms, n=20; includes kubectl's own ~100 ms)`;
+      log(results['apply → children (p50)']);
+      kubectl(['delete', 'ostack', '--all', '-n', 'bench', '--wait=false']);
+      await sleep(3000);
 
-    // 3. RSS with 100 stacks and 1000 SLOs
-    kubectl(['apply', '-n', 'bench', '-f', '-'], many(Array.from({ length: 50 }, (_, i) => stack(`t-${i}`))));
-    const all = [...names, ...Array.from({ length: 50 }, (_, i) => `t-${i}`)];
-    for (let batch = 0; batch < 10; batch++) {
+      // 2. 50 stacks at once → all Ready
+      const names = Array.from({ length: 50 }, (_, i) => `s-${i}`);
+      const t1 = performance.now();
+      kubectl(['apply', '-n', 'bench', '-f', '-'], many(names.map(stack)));
+      await until(
+        '50 stacks Ready',
+        async () => {
+          const r = await api('/apis/observability.vigil.dev/v1alpha1/namespaces/bench/observabilitystacks');
+          const items = JSON.parse(r.body).items as {
+            metadata: { name: string };
+            status?: { conditions?: { type: string; status: string }[] };
+          }[];
+          return (
+            items.filter(
+              (o) =>
+                o.metadata.name.startsWith('s-') &&
+                o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+            ).length === 50
+          );
+        },
+        180_000,
+        250,
+      );
+      results['50 stacks → all Ready'] = `${((performance.now() - t1) / 1000).toFixed(1)} s`;
+      log(results['50 stacks → all Ready']);
+
+      // 3. RSS with 100 stacks and 1000 SLOs
+      kubectl(['apply', '-n', 'bench', '-f', '-'], many(Array.from({ length: 50 }, (_, i) => stack(`t-${i}`))));
+      const all = [...names, ...Array.from({ length: 50 }, (_, i) => `t-${i}`)];
+      for (let batch = 0; batch < 10; batch++) {
+        kubectl(
+          ['apply', '-n', 'bench', '-f', '-'],
+          many(Array.from({ length: 100 }, (_, i) => slo(`slo-${batch * 100 + i}`, all[(batch * 100 + i) % 100]))),
+        );
+      }
+      await until(
+        '1000 SLOs reconciled',
+        async () => {
+          const r = await api('/apis/observability.vigil.dev/v1alpha1/namespaces/bench/slos');
+          return (
+            (JSON.parse(r.body).items as { status?: { ruleCount?: number } }[]).filter((s) => s.status?.ruleCount)
+              .length === 1000
+          );
+        },
+        600_000,
+        1000,
+      );
+      await sleep(10_000);
+      const rss = rssOf(op.pid);
+      results['RSS, 100 stacks + 1000 SLOs'] = `${rss.toFixed(0)} MB`;
+      log(results['RSS, 100 stacks + 1000 SLOs']);
+
+      // 4. writes per idle minute, once every stack is Ready and nothing changes
+      await until('100 stacks Ready', () => stacksReady(100), 300_000, 1000);
+      await sleep(15_000);
+      const since = new Date();
+      await sleep(60_000);
+      const writes = writesSince(since);
+      const total = [...writes.values()].reduce((a, b) => a + b, 0);
+      results['writes per idle minute'] =
+        `${total}${total ? ` (${[...writes].map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`;
+      log(`writes per idle minute: ${results['writes per idle minute']}`);
+    }
+
+    // 5. 20 large stacks, held by a fresh operator
+    if (!onlyLarge) {
+      op.kill('SIGTERM');
+      kubectl(['delete', 'slo,ostack', '--all', '-n', 'bench', '--wait=true', '--timeout=300s']);
+      op = startOperator();
+      await sleep(2000);
+    }
+    for (const [name, data] of Object.entries(LARGE_SECRETS)) {
       kubectl(
         ['apply', '-n', 'bench', '-f', '-'],
-        many(Array.from({ length: 100 }, (_, i) => slo(`slo-${batch * 100 + i}`, all[(batch * 100 + i) % 100]))),
+        yaml.dump({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: data }),
       );
     }
-    await until(
-      '1000 SLOs reconciled',
-      async () => {
-        const r = await api('/apis/observability.vigil.dev/v1alpha1/namespaces/bench/slos');
-        return (
-          (JSON.parse(r.body).items as { status?: { ruleCount?: number } }[]).filter((s) => s.status?.ruleCount)
-            .length === 1000
-        );
-      },
-      600_000,
-      1000,
-    );
-    await sleep(10_000);
-    const rss = Number(readFileSync(`/proc/${op.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
-    results['RSS, 100 stacks + 1000 SLOs'] = `${rss.toFixed(0)} MB`;
-    log(results['RSS, 100 stacks + 1000 SLOs']);
-
-    // 4. writes per idle minute, once every stack is Ready and nothing changes
-    await until('100 stacks Ready', () => stacksReady(100), 300_000, 1000);
+    const large = Array.from({ length: 20 }, (_, i) => `large-${i}`);
+    const t5 = performance.now();
+    kubectl(['apply', '-n', 'bench', '-f', '-'], many(large.map(largeStack)));
+    await until('20 large stacks Ready', () => stacksReady(20), 600_000, 1000);
+    results['20 large stacks → all Ready'] = `${((performance.now() - t5) / 1000).toFixed(1)} s`;
+    log(results['20 large stacks → all Ready']);
+    const owned = JSON.parse(
+      kubectl([
+        'get',
+        'all,configmaps,secrets,serviceaccounts,roles,rolebindings,networkpolicies,poddisruptionbudgets',
+        '-n',
+        'bench',
+        '-l',
+        'vigil.dev/stack=large-0',
+        '-o',
+        'json',
+      ]),
+    ).items.filter(
+      (o: { kind: string }) =>
+        o.kind !== 'Pod' && o.kind !== 'ReplicaSet' && o.kind !== 'ControllerRevision' && o.kind !== 'EndpointSlice',
+    ).length;
+    results['objects of one large stack'] = `${owned} (kinds the operator applies, without pods)`;
+    log(results['objects of one large stack']);
     await sleep(15_000);
-    const since = new Date();
-    await sleep(60_000);
-    const writes = writesSince(since);
-    const total = [...writes.values()].reduce((a, b) => a + b, 0);
-    results['writes per idle minute'] =
-      `${total}${total ? ` (${[...writes].map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`;
-    log(`writes per idle minute: ${results['writes per idle minute']}`);
+    results['RSS, 20 large stacks'] = `${rssOf(op.pid).toFixed(0)} MB`;
+    log(results['RSS, 20 large stacks']);
   } finally {
     op.kill('SIGTERM');
     execFileSync(join(root, 'hack', 'cluster.sh'), ['down'], { env, stdio: 'ignore' });
