@@ -187,6 +187,13 @@ async function missingSecrets(kube: Pick<KubeApi, 'get'>, stack: ObservabilitySt
  * `alertmanager`). A component is ready when every target has its quorum; `targets` shows each
  * one's count against its size, so a ring serving with a member down reads `loki-write 2/3`.
  */
+/** The targets below full strength, as `loki-write 2/3 (quorum 2)`. */
+function belowFullStrength(targets: Record<string, TargetStatus>): string[] {
+  return Object.entries(targets)
+    .filter(([, t]) => !t.ready)
+    .map(([name, t]) => `${name} ${t.replicas}${t.quorum === undefined ? '' : ` (quorum ${t.quorum})`}`);
+}
+
 export function componentStatus(
   rendered: readonly RenderedObject[],
   live: ReadonlyMap<string, KubeObject>,
@@ -194,7 +201,6 @@ export function componentStatus(
   const components: Record<string, ComponentStatus> = {};
   for (const [component, workloads] of Object.entries(workloadsByComponent(rendered))) {
     const targets: Record<string, TargetStatus> = {};
-    const short: string[] = [];
     let quorate = true;
     for (const w of workloads ?? []) {
       const s = workloadReady(live.get(`${w.kind}/${w.name}`), w.quorum);
@@ -204,8 +210,8 @@ export function componentStatus(
         ...(w.quorum === undefined ? {} : { quorum: w.quorum }),
       };
       quorate &&= s.quorate;
-      if (!s.ready) short.push(`${w.target} ${s.replicas}${w.quorum === undefined ? '' : ` (quorum ${w.quorum})`}`);
     }
+    const short = belowFullStrength(targets);
     components[component] = {
       ready: quorate,
       replicas: Object.values(targets)
@@ -341,9 +347,8 @@ export class StackReconciler {
       return progressing(fields, Reasons.ComponentsNotReady, message, this.d.notReadyRecheckMs ?? 30_000);
     }
     const short = Object.keys(components)
-      .filter((c) => components[c].message)
       .sort()
-      .map((c) => components[c].message?.replace(/^serving with quorum: /, ''));
+      .flatMap((c) => belowFullStrength(components[c].targets ?? {}));
     if (short.length) {
       // Serving, a member short (a rollout, a lost node): Ready, and the status says which.
       return ready(
