@@ -189,6 +189,27 @@ describe('the stack reconciler', () => {
     expect(c.Degraded).toMatchObject({ status: 'False', message: 'No problems.' });
   });
 
+  it('stays Ready with a replica short but quorum kept, and names the target below full strength', async () => {
+    putStack({ correlation: { enabled: true, replicas: 3 } });
+    await reconcile();
+    // One of three correlators goes away; its PodDisruptionBudget (maxUnavailable 1) keeps a quorum of 2.
+    const live = fake.cached('apps/v1', 'Deployment', NS, 'demo-correlator') as KubeObject;
+    live.status = { ...(live.status as object), availableReplicas: 2, readyReplicas: 2 };
+    await expect(reconcile()).resolves.toBeUndefined();
+    expect(conditions(stack()).Ready).toMatchObject({
+      status: 'True',
+      reason: 'AllComponentsReady',
+      message: 'All components have quorum; below full strength: correlator 2/3 (quorum 2).',
+    });
+    expect(statusOf(stack()).components.correlator.targets).toEqual({
+      correlator: { ready: false, replicas: '2/3', quorum: 2 },
+    });
+    // One more gone: below quorum is not Ready.
+    live.status = { ...(live.status as object), availableReplicas: 1, readyReplicas: 1 };
+    await expect(reconcile()).resolves.toEqual({ requeueAfterMs: 7_000 });
+    expect(conditions(stack()).Ready).toMatchObject({ status: 'False', reason: 'ComponentsNotReady' });
+  });
+
   it('reports a spec the schema refuses as InvalidSpec with the field, with one Event, and applies nothing', async () => {
     putStack({ size: 'huge' });
     await expect(reconcile()).resolves.toBeUndefined();
