@@ -15,3 +15,20 @@ log() { printf '[vigil] %s\n' "$*" >&2; }
 
 # tool_dir NAME VERSION -> the cache folder for one tool build
 tool_dir() { printf '%s/%s-%s-%s' "$VIGIL_CACHE" "$1" "$2" "$GO_VERSION"; }
+
+# go_tool NAME VERSION TOOLS_MODULE BINARY PACKAGE VERSION_STAMP COLD_HINT
+# Builds one Go binary PACKAGE with the module list in hack/tools/TOOLS_MODULE into
+# $(tool_dir NAME VERSION)/BINARY, with -X VERSION_STAMP (var=value); cached: does nothing when
+# the binary is there. Builds in "$dir.tmp" and renames it, so an interrupted build leaves no half tool.
+go_tool() {
+  local name=$1 version=$2 module=$3 binary=$4 package=$5 stamp=$6 hint=$7
+  local dir start=$SECONDS
+  dir="$(tool_dir "$name" "$version")"
+  if [[ -x "$dir/$binary" ]]; then log "$name $version: cached in $dir"; return 0; fi
+  log "Building $binary v$version from Go modules ($hint)..."
+  rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
+  (cd "$HACK_DIR/tools/$module" && go build -trimpath \
+    -ldflags "-s -w -X $stamp" -o "$dir.tmp/$binary" "$package")
+  rm -rf "$dir"; mv "$dir.tmp" "$dir"
+  log "Built $binary v$version in $((SECONDS - start))s -> $dir"
+}

@@ -57,6 +57,58 @@ export function hostNetworkComponents(objects: readonly KubeObject[]): Set<Compo
   return out;
 }
 
+/**
+ * Every string in the rendered objects, with where it is: configuration files in ConfigMaps and
+ * Secrets are read as the YAML (or JSON) they are, so that fields next to each other are seen
+ * together; a `hostname` with a `port` beside it (a resolver, as the collector's load-balancing
+ * exporter has) comes with that port. `node` sees every object node on the way (a discovery block).
+ * One walk for the NetworkPolicies' flows and for the tests that check each address.
+ */
+export function walkRendered(
+  objects: readonly KubeObject[],
+  visit: (o: KubeObject, text: string, where: string, portBeside?: number) => void,
+  node?: (o: KubeObject, n: Record<string, unknown>, where: string) => void,
+): void {
+  const walk = (o: KubeObject, v: unknown, where: string): void => {
+    if (typeof v === 'string') {
+      visit(o, v, where);
+      return;
+    }
+    if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) walk(o, x, `${where}[${i}]`);
+      return;
+    }
+    if (!v || typeof v !== 'object') return;
+    const n = v as Record<string, unknown>;
+    node?.(o, n, where);
+    const beside = Number(n.port);
+    for (const [k, x] of Object.entries(n)) {
+      if (k === 'hostname' && typeof x === 'string' && n.port !== undefined && Number.isInteger(beside)) {
+        visit(o, x, `${where}.${k}`, beside);
+        continue;
+      }
+      walk(o, x, `${where}.${k}`);
+    }
+  };
+  for (const o of objects) {
+    const where = `${o.kind}/${o.metadata.name}`;
+    if (o.kind === 'ConfigMap' || o.kind === 'Secret') {
+      for (const [key, text] of Object.entries((o.data ?? o.stringData ?? {}) as Record<string, string>)) {
+        let parsed: unknown = text;
+        try {
+          parsed = yaml.load(text);
+        } catch {
+          // Not YAML: scanned as text.
+        }
+        walk(o, typeof parsed === 'object' && parsed !== null ? parsed : text, `${where}.data.${key}`);
+      }
+      continue;
+    }
+    const { metadata: _m, ...rest } = o;
+    walk(o, rest, where);
+  }
+}
+
 const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -104,51 +156,20 @@ export function stackFlows(ctx: StackContext, objects: readonly KubeObject[]): F
     }
   };
 
-  const walk = (from: ComponentName, v: unknown, where: string): void => {
-    if (typeof v === 'string') {
-      scanString(from, v, where);
-      return;
-    }
-    if (Array.isArray(v)) {
-      v.forEach((x, i) => {
-        walk(from, x, `${where}[${i}]`);
-      });
-      return;
-    }
-    if (!v || typeof v !== 'object') return;
-    const node = v as Record<string, unknown>;
-    if (Array.isArray(node.kubernetes_sd_configs)) discovery(from, node, where);
-    for (const [k, x] of Object.entries(node)) {
-      // A resolver's hostname with its port beside it (the collector's load-balancing exporter).
-      if (k === 'hostname' && typeof x === 'string' && bareHost.test(x) && node.port !== undefined) {
-        const m = x.match(bareHost) as RegExpMatchArray;
-        add(from, m[1] as ComponentName, Number(node.port));
-        continue;
-      }
-      walk(from, x, `${where}.${k}`);
-    }
-  };
-
-  for (const o of objects) {
-    const from = o.metadata.labels?.[LABEL_COMPONENT] as ComponentName | undefined;
-    if (!from) continue;
-    const where = `${o.kind}/${o.metadata.name}`;
-    if (o.kind === 'ConfigMap' || o.kind === 'Secret') {
-      // Configuration files: read as the YAML (or JSON) they are, so that fields next to each other are seen together.
-      for (const [key, text] of Object.entries((o.data ?? o.stringData ?? {}) as Record<string, string>)) {
-        let parsed: unknown = text;
-        try {
-          parsed = yaml.load(text);
-        } catch {
-          // Not YAML: scanned as text.
-        }
-        walk(from, typeof parsed === 'object' && parsed !== null ? parsed : text, `${where}.data.${key}`);
-      }
-      continue;
-    }
-    const { metadata: _m, ...rest } = o;
-    walk(from, rest, where);
-  }
+  walkRendered(
+    objects,
+    (o, text, where, portBeside) => {
+      const from = o.metadata.labels?.[LABEL_COMPONENT] as ComponentName | undefined;
+      if (!from) return;
+      const host = portBeside === undefined ? null : text.match(bareHost);
+      if (host) add(from, host[1] as ComponentName, portBeside as number);
+      else scanString(from, text, where);
+    },
+    (o, node, where) => {
+      const from = o.metadata.labels?.[LABEL_COMPONENT] as ComponentName | undefined;
+      if (from && Array.isArray(node.kubernetes_sd_configs)) discovery(from, node, where);
+    },
+  );
   return [...flows.values()].sort(
     (a, b) => a.to.localeCompare(b.to) || a.port - b.port || a.from.localeCompare(b.from),
   );

@@ -5,10 +5,10 @@
 // Service's ports, and that port must reach a container port of the pods the Service selects.
 // A name that resolves to nothing is an outage no schema check sees.
 import { describe, expect, it } from '@jest/globals';
-import yaml from 'js-yaml';
 import type { ObservabilityStack, SizeProfile } from '../../../api/types.js';
 import { SIZE_PROFILES } from '../../../api/types.js';
 import { type KubeObject, renderStack, stackEndpoints } from '../../../desired/stack/index.js';
+import { walkRendered } from '../../../desired/stack/wiring.js';
 import { FIXTURES, loadStack } from './stacks.js';
 
 interface ServicePort {
@@ -49,44 +49,7 @@ function addresses(stack: string, namespace: string, objects: readonly KubeObjec
       out.push({ where, text: m[0], service: m[2], port, portName: m[1] });
     }
   };
-  const walk = (v: unknown, where: string): void => {
-    if (typeof v === 'string') {
-      scan(v, where);
-      return;
-    }
-    if (Array.isArray(v)) {
-      for (const [i, x] of v.entries()) walk(x, `${where}[${i}]`);
-      return;
-    }
-    if (!v || typeof v !== 'object') return;
-    const node = v as Record<string, unknown>;
-    for (const [k, x] of Object.entries(node)) {
-      // A resolver's hostname with its port beside it (the collector's load-balancing exporter).
-      const beside = Number(node.port);
-      if (k === 'hostname' && typeof x === 'string' && node.port !== undefined && Number.isInteger(beside)) {
-        scan(x, `${where}.${k}`, beside);
-        continue;
-      }
-      walk(x, `${where}.${k}`);
-    }
-  };
-  for (const o of objects) {
-    const where = `${o.kind}/${o.metadata.name}`;
-    if (o.kind === 'ConfigMap' || o.kind === 'Secret') {
-      for (const [key, text] of Object.entries((o.data ?? o.stringData ?? {}) as Record<string, string>)) {
-        let parsed: unknown = text;
-        try {
-          parsed = yaml.load(text);
-        } catch {
-          // Not YAML: scanned as text.
-        }
-        walk(typeof parsed === 'object' && parsed !== null ? parsed : text, `${where}.data.${key}`);
-      }
-      continue;
-    }
-    const { metadata: _m, ...rest } = o;
-    walk(rest, where);
-  }
+  walkRendered(objects, (_o, text, where, portBeside) => scan(text, where, portBeside));
   return out;
 }
 
