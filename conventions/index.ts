@@ -109,6 +109,10 @@ export const CorrelatorMetrics = {
   exportQueueBytes: 'export_queue_bytes',
   exportQueueCapacityBytes: 'export_queue_capacity_bytes',
   exportAbandoned: 'export_records_abandoned_total',
+  queryFanoutDuration: 'query_fanout_duration_seconds',
+  queryPeerRequests: 'query_peer_requests_total',
+  queryPeerDuration: 'query_peer_duration_seconds',
+  queryFanoutPartial: 'query_fanout_partial_total',
 } as const;
 
 /** On pod templates: a hash of the rendered config files, so a config change rolls the pods. */

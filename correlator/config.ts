@@ -47,6 +47,22 @@ export interface CorrelatorConfig {
   readonly exportReceivedLogs: boolean;
   readonly env: string;
   readonly logLevel: string;
+  /** The other replicas a query fans out to (correlator/fanout.ts); undefined with one replica. */
+  readonly peers?: PeersConfig;
+}
+
+/** Where the other replicas are, and how long and how much a query waits for each. */
+export interface PeersConfig {
+  /** A name resolved before every fanned-out query (the headless Service), with the peers' HTTP port. */
+  readonly dns?: { readonly host: string; readonly port: number };
+  /** Fixed `host:port` addresses (tests, or replicas outside a cluster). */
+  readonly static: readonly string[];
+  /** This replica's own address (POD_IP), left out of the resolved peers. */
+  readonly selfHost?: string;
+  /** How long one peer's answer is waited for, connection and body included. */
+  readonly timeoutMs: number;
+  /** Bytes of one peer's answer read at most; a longer answer counts that peer as failed. */
+  readonly maxResponseBytes: number;
 }
 
 export interface IngestLimits {
@@ -143,6 +159,41 @@ function lokiLabels(env: Env): LokiLabel[] {
   return [...new Set(labels)] as LokiLabel[];
 }
 
+/** `host:port` or `[v6]:port`; the port may be left out only where `defaultPort` is given. */
+function hostPort(name: string, raw: string, defaultPort?: number): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$/.exec(raw);
+  const port = m?.[2] !== undefined ? Number(m[2]) : defaultPort;
+  if (!m || port === undefined || port < 1 || port > 65535) {
+    throw new ConfigError(
+      name,
+      `must be host:port${defaultPort === undefined ? '' : ' (or a host, for PORT)'}, got "${raw.slice(0, 128)}"`,
+    );
+  }
+  return { host: m[1], port };
+}
+
+function peers(env: Env, port: number): PeersConfig | undefined {
+  const dnsRaw = str(env, 'CORRELATOR_PEERS_DNS');
+  const staticRaw = str(env, 'CORRELATOR_PEERS');
+  if (dnsRaw === undefined && staticRaw === undefined) return undefined;
+  const dns = dnsRaw === undefined ? undefined : hostPort('CORRELATOR_PEERS_DNS', dnsRaw, port || undefined);
+  const list = (staticRaw ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => {
+      const hp = hostPort('CORRELATOR_PEERS', p);
+      return `${hp.host}:${hp.port}`;
+    });
+  return {
+    dns,
+    static: [...new Set(list)],
+    selfHost: str(env, 'POD_IP'),
+    timeoutMs: int(env, 'CORRELATOR_PEER_TIMEOUT_MS', 2000, 10, 60_000),
+    maxResponseBytes: int(env, 'CORRELATOR_PEER_MAX_BYTES', 8 * 1024 * 1024, 1024),
+  };
+}
+
 /** Builds and validates the config; throws ConfigError naming the first bad variable. */
 export function loadConfig(
   env: Env,
@@ -235,5 +286,6 @@ export function loadConfig(
     exportReceivedLogs: bool(env, 'EXPORT_RECEIVED_LOGS', false),
     env: environment,
     logLevel,
+    peers: peers(env, port),
   };
 }

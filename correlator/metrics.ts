@@ -131,5 +131,28 @@ export function createMetrics() {
       labelNames: ['destination', 'reason'] as const,
       registers,
     }),
+    queryFanoutDuration: new Histogram({
+      name: M.queryFanoutDuration,
+      help: 'Duration of a query answered for every replica (this one and its peers), merge included.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    queryPeerRequests: new Counter({
+      name: M.queryPeerRequests,
+      help: 'Requests to a peer replica for a fanned-out query, by result (ok, timeout, unreachable, status, too_large, invalid, resolve).',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    queryPeerDuration: new Histogram({
+      name: M.queryPeerDuration,
+      help: "Duration of one peer replica's answer to a fanned-out query, whatever its result.",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    queryFanoutPartial: new Counter({
+      name: M.queryFanoutPartial,
+      help: 'Fanned-out queries answered without at least one peer (partial: true in the answer).',
+      registers,
+    }),
   };
 }

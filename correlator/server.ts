@@ -1,6 +1,6 @@
 // buildCorrelator(config, deps) makes the service without listening, reading env or signals:
 // tests drive it with fastify.inject or on 127.0.0.1:0, main.ts runs it.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
 import { gunzipSync, inflateSync } from 'node:zlib';
@@ -11,6 +11,7 @@ import { DATADOG_MAX_BATCH, datadogDestination, datadogEntry } from './export-da
 import { correlationEntry, type LokiEntry, logEntry, lokiDestination } from './export-loki.js';
 import { type Destination, ExportQueue, type QueueHandle } from './export-queue.js';
 import { type TraceRequest, tempoDestination } from './export-tempo.js';
+import { type Fanout, peerFanout } from './fanout.js';
 import { grpcCodeOf, type OtlpGrpcServer, otlpGrpcServer } from './grpc.js';
 import { BadRequest, type DecodeLimits, noTruncations, type Truncations } from './limits.js';
 import { createMetrics } from './metrics.js';
@@ -422,11 +423,39 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
     return reply.code(202).send({ accepted: 1, correlation_id: c ? view(c).correlation_id : null });
   });
 
+  // With peers, a query answers for every replica (fanout.ts); `local=1` (what peers send) answers
+  // for this one only, with its instance id so that a replica reached by its own address counts once.
+  const instance = randomUUID();
+  const fanout: Fanout | undefined = config.peers
+    ? peerFanout(config.peers, {
+        instance,
+        authorization: config.basicAuth
+          ? `Basic ${Buffer.from(`${config.basicAuth.user}:${config.basicAuth.password}`).toString('base64')}`
+          : undefined,
+        onPeer: (result, seconds) => {
+          metrics.queryPeerRequests.inc({ result });
+          if (result !== 'resolve') metrics.queryPeerDuration.observe(seconds);
+        },
+        onFailure: (peer, result, message) => log.warn({ peer, result, reason: message }, 'Peer left out of a query'),
+      })
+    : undefined;
+
   app.get('/api/correlations', async (req, reply) => {
-    const q = parseQuery(req.query as Record<string, unknown>);
+    const { local, ...params } = req.query as Record<string, unknown>;
+    if (local !== undefined && local !== '1') {
+      throw new HttpError(400, 'local: must be 1 (answer from this replica only)', 'query');
+    }
+    const q = parseQuery(params);
     if (!q.ok) throw new HttpError(400, q.error, 'query');
-    const found = store.query(q.query);
-    return reply.send({ count: found.length, held: store.size, correlations: found.map(view) });
+    const found = store.query(q.query).map(view);
+    const own = { count: found.length, held: store.size, correlations: found };
+    if (local !== undefined) return reply.send({ ...own, instance });
+    if (!fanout) return reply.send(own);
+    const t0 = performance.now();
+    const merged = await fanout.query(params as Record<string, string>, q.query.limit, own);
+    metrics.queryFanoutDuration.observe((performance.now() - t0) / 1000);
+    if (merged.partial) metrics.queryFanoutPartial.inc();
+    return reply.send(merged);
   });
 
   app.get('/health', async () => ({ status: 'ok' }));
