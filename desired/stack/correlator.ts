@@ -38,6 +38,17 @@ export function correlatorEnv(ctx: StackContext): k8s.EnvVar[] {
       { name: 'BASIC_AUTH_PASSWORD', valueFrom: { secretKeyRef: { name, key: 'password' } } },
     );
   }
+  if (ctx.size.correlator.replicas > 1) {
+    // Each replica holds the traces routed to it: a query fans out to the others, found by the
+    // headless Service's DNS on every query, and leaves itself out by its pod IP (correlator/fanout.ts).
+    env.push(
+      {
+        name: 'CORRELATOR_PEERS_DNS',
+        value: `${ctx.name('correlator')}-headless.${ctx.namespace}.svc:${PORTS.correlator}`,
+      },
+      { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+    );
+  }
   if (s?.datadog) {
     env.push({
       name: 'DATADOG_API_KEY',

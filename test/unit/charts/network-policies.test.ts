@@ -326,6 +326,20 @@ describe('sources a stack names', () => {
     expect(allowed(r.policies, r.pods.get('prometheus') as Pod, am, PORTS.alertmanager)).toBe(true);
   });
 
+  it('correlator replicas reach each other on their HTTP port (query fan-out) only when there are several', () => {
+    const one = rendered(aStack({ correlation: { replicas: 1 } } as never));
+    const c1 = one.pods.get('correlator') as Pod;
+    expect(one.flows).not.toContain(`correlator>correlator:${PORTS.correlator}`);
+    expect(allowed(one.policies, c1, c1, PORTS.correlator)).toBe(false);
+    const two = rendered(aStack({ correlation: { replicas: 2 } } as never));
+    const c2 = two.pods.get('correlator') as Pod;
+    expect(two.flows).toContain(`correlator>correlator:${PORTS.correlator}`);
+    expect(allowed(two.policies, c2, c2, PORTS.correlator)).toBe(true);
+    // Not their OTLP/gRPC port: only the collector tiers send spans and logs there.
+    expect(allowed(two.policies, c2, c2, PORTS.otlpGrpc)).toBe(false);
+    expect(allowed(two.policies, other('observability'), c2, PORTS.correlator)).toBe(false);
+  });
+
   it('spec.grafana.allowFrom names who reaches Grafana', () => {
     const r = rendered(
       aStack({
