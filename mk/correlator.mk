@@ -3,7 +3,7 @@
 CORRELATOR_URL ?= http://127.0.0.1:$(or $(PORT),8080)
 CORRELATOR_CURL = curl -sS --fail-with-body $(if $(BASIC_AUTH_USER),-u "$(BASIC_AUTH_USER):$(BASIC_AUTH_PASSWORD)")
 
-.PHONY: correlator test-traffic correlations health metrics bench-correlator ensure-victorialogs
+.PHONY: correlator test-traffic correlations health metrics bench-correlator bench-correlator-fanout ensure-victorialogs
 
 # The receiver of Loki's push API for the export tests and the benchmark: VictoriaLogs (Apache-2.0),
 # because Loki is AGPL and is never built or run here (docs/adr/0010). After the render validators,
@@ -34,3 +34,9 @@ bench-correlator: deps ensure-otelcol ensure-victorialogs
 	@node --expose-gc --import tsx bench/correlator.ts
 
 BENCH_TARGETS += bench-correlator
+
+# Query latency on one replica against the same records over 2 and 3 replicas that fan out (ADR 15).
+bench-correlator-fanout: deps
+	@node --import tsx bench/correlator-fanout.bench.ts
+
+BENCH_TARGETS += bench-correlator-fanout

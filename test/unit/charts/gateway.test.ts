@@ -56,7 +56,8 @@ const resource = (service: string) => ({ attributes: [{ key: 'service.name', val
 const procs: { stop(): Promise<void> }[] = [];
 let gateways: Running[] = [];
 let samplers: Running[] = [];
-const correlators: { url: string; grpc: string }[] = [];
+const CORRELATOR_IPS = ['127.0.0.31', '127.0.0.32'];
+const correlators: { url: string; grpc: string; peer: { stop(graceMs?: number): Promise<void> } }[] = [];
 let ports: Ports;
 
 beforeAll(async () => {
@@ -67,11 +68,14 @@ beforeAll(async () => {
     metrics: await freePort(),
   };
   const http = await freePort();
-  for (const ip of ['127.0.0.31', '127.0.0.32']) {
+  // Each correlator's peers as the rendered env gives them (desired/stack/correlator.ts), with the
+  // headless Service's DNS name replaced by the list it would resolve to, and its own pod IP.
+  const peers = CORRELATOR_IPS.map((ip) => `${ip}:${http}`).join(',');
+  for (const ip of CORRELATOR_IPS) {
     const c = await startCorrelator(
       ip,
       { http, grpc: ports.otlpGrpc },
-      { CORR_WINDOW_SECONDS: '300', ENV: 'gateway-test' },
+      { CORR_WINDOW_SECONDS: '300', ENV: 'gateway-test', CORRELATOR_PEERS: peers, POD_IP: ip },
     );
     procs.push(c);
     correlators.push(c);
@@ -108,6 +112,7 @@ async function post(gateway: number, path: string, body: object) {
 }
 
 interface View {
+  correlation_id: string;
   trace_id: string;
   span_count: number;
   log_count: number;
@@ -117,7 +122,8 @@ interface View {
 async function held(): Promise<View[][]> {
   return Promise.all(
     correlators.map(async (c) => {
-      const r = await fetch(`${c.url}/api/correlations?limit=1000`);
+      // Each replica's own store (local=1): which one joined a trace is what is checked here.
+      const r = await fetch(`${c.url}/api/correlations?limit=1000&local=1`);
       return ((await r.json()) as { correlations: View[] }).correlations;
     }),
   );
@@ -231,4 +237,60 @@ describe('the rendered gateway: 3 load-balancing and 3 sampling replicas, 2 corr
       expect(metricSum(m, 'otelcol_exporter_send_failed_log_records')).toBe(0);
     }
   }, 120_000);
+
+  it('answers a query through either correlator for every trace, and with one killed names it and answers partial', async () => {
+    interface Merged {
+      count: number;
+      correlations: View[];
+      partial: boolean;
+      failed: string[];
+      replicas: number;
+    }
+    const query = async (c: { url: string }, search: string) => {
+      const r = await fetch(`${c.url}/api/correlations?${search}`);
+      expect(r.status).toBe(200);
+      return (await r.json()) as Merged;
+    };
+    const own = await held();
+    const holder = new Map<string, number>();
+    own.forEach((list, replica) => {
+      for (const c of list) holder.set(c.trace_id, replica);
+    });
+    // The first test saw each trace joined once, on one of them; both hold some.
+    expect(holder.size).toBe(N);
+    expect(new Set(holder.values()).size).toBe(2);
+
+    for (const c of correlators) {
+      const all = await query(c, 'limit=1000');
+      expect(all).toMatchObject({ count: N, partial: false, failed: [], replicas: 2 });
+      expect(new Set(all.correlations.map((x) => x.correlation_id)).size).toBe(N);
+      for (let i = 0; i < N; i++) {
+        const t = traceId(i);
+        const one = await query(c, `trace_id=${t}`);
+        const mine = own[holder.get(t) as number].find((x) => x.trace_id === t);
+        expect({ t, found: one.correlations.map((x) => x.correlation_id) }).toEqual({
+          t,
+          found: [mine?.correlation_id],
+        });
+        expect({ t, logs: one.correlations[0].log_count }).toEqual({ t, logs: LOGS });
+      }
+      // The seed API's service filter over both: every trace has checkout logs.
+      expect((await query(c, 'service=checkout&limit=1000')).count).toBe(N);
+    }
+
+    // One replica killed (SIGKILL, as a node failure): the other answers for itself and names it.
+    const [alive, dead] = correlators;
+    await dead.peer.stop(0);
+    const after = await query(alive, 'limit=1000');
+    expect(after).toMatchObject({ partial: true, failed: [new URL(dead.url).host] });
+    expect(after.replicas).toBe(1);
+    expect(after.correlations.map((x) => x.trace_id).sort()).toEqual(
+      [...holder]
+        .filter(([, r]) => r === 0)
+        .map(([t]) => t)
+        .sort(),
+    );
+    const lost = [...holder].find(([, r]) => r === 1)?.[0] as string;
+    expect(await query(alive, `trace_id=${lost}`)).toMatchObject({ count: 0, partial: true });
+  }, 60_000);
 });
