@@ -51,6 +51,8 @@ const JSON_TYPE = 'application/json';
 const RETRY_AFTER_SECONDS = 5;
 /** Seconds a client is told to wait when too many request bytes are in flight: they clear fast. */
 const INFLIGHT_RETRY_AFTER_SECONDS = 1;
+/** How often a failing peer is logged (every failure is counted in query_peer_requests_total). */
+const PEER_LOG_INTERVAL_MS = 60_000;
 /** What a 5xx answer says: the details are in the log, not for whoever sent the request. */
 const INTERNAL_MESSAGE = 'internal error';
 
@@ -426,6 +428,7 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
   // With peers, a query answers for every replica (fanout.ts); `local=1` (what peers send) answers
   // for this one only, with its instance id so that a replica reached by its own address counts once.
   const instance = randomUUID();
+  const peerLogged = new Map<string, { at: number; suppressed: number }>();
   const fanout: Fanout | undefined = config.peers
     ? peerFanout(config.peers, {
         instance,
@@ -436,7 +439,18 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
           metrics.queryPeerRequests.inc({ result });
           if (result !== 'resolve') metrics.queryPeerDuration.observe(seconds);
         },
-        onFailure: (peer, result, message) => log.warn({ peer, result, reason: message }, 'Peer left out of a query'),
+        onFailure: (peer, result, message) => {
+          // Once a minute per peer: a dead peer fails every query until it leaves the Service.
+          const t = now();
+          const last = peerLogged.get(peer);
+          if (last && t - last.at < PEER_LOG_INTERVAL_MS) {
+            last.suppressed++;
+            return;
+          }
+          peerLogged.set(peer, { at: t, suppressed: 0 });
+          if (peerLogged.size > 1000) peerLogged.delete(peerLogged.keys().next().value as string);
+          log.warn({ peer, result, reason: message, suppressed: last?.suppressed ?? 0 }, 'Peer left out of a query');
+        },
       })
     : undefined;
 

@@ -130,8 +130,9 @@ async function fakePeer(handler: Parameters<typeof createServer>[1]): Promise<{ 
 }
 
 /** A started correlator on a port chosen first (so peers can name it), its clock at `clockMs`. */
-async function replica(port: number, env: Record<string, string>, clockMs: number) {
-  const c = aCorrelator({ PORT: `${port}`, ...env }, { now: () => clockMs });
+async function replica(port: number, env: Record<string, string>, clockMs: number | (() => number)) {
+  const now = typeof clockMs === 'number' ? () => clockMs : clockMs;
+  const c = aCorrelator({ PORT: `${port}`, ...env }, { now });
   await c.start();
   correlators.push(c);
   return c;
@@ -244,10 +245,11 @@ describe('a peer that fails is left out and named', () => {
     );
     const list = [`127.0.0.1:${closed}`, slow.addr, long.addr, chunked.addr, garbage.addr, failing.addr, good.addr];
     const port = await freePort();
+    const clock = { ms: T0 };
     const c = await replica(
       port,
       { CORRELATOR_PEERS: list.join(','), CORRELATOR_PEER_TIMEOUT_MS: '300', CORRELATOR_PEER_MAX_BYTES: '2048' },
-      T0,
+      () => clock.ms,
     );
     await event(port, TRACE_A, 'checkout');
 
@@ -272,8 +274,28 @@ describe('a peer that fails is left out and named', () => {
     for (const p of [slow, long, chunked, garbage, failing, good]) {
       expect(p.urls).toEqual([`/api/correlations?service=checkout&start_time=${T0 / 1000 - 60}&limit=7&local=1`]);
     }
-    const lines = c.lines.filter((l) => l.msg === 'Peer left out of a query').map((l) => [l.peer, l.result]);
-    expect(lines).toContainEqual([slow.addr, 'timeout']);
+    const logged = () => c.lines.filter((l) => l.msg === 'Peer left out of a query');
+    expect(
+      logged()
+        .map((l) => [l.peer, l.result])
+        .sort(),
+    ).toEqual(
+      [
+        [`127.0.0.1:${closed}`, 'unreachable'],
+        [slow.addr, 'timeout'],
+        [long.addr, 'too_large'],
+        [chunked.addr, 'too_large'],
+        [garbage.addr, 'invalid'],
+        [failing.addr, 'status'],
+      ].sort(),
+    );
+    // A peer failing every query is logged once a minute, with how many failures went unlogged.
+    await query(port, 'limit=1');
+    expect(logged().length).toBe(6);
+    clock.ms += 60_000;
+    await query(port, 'limit=1');
+    expect(logged().length).toBe(12);
+    expect(logged().find((l) => l.peer === slow.addr && l.suppressed === 1)).toBeDefined();
   });
 });
 
