@@ -453,7 +453,12 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
         ...componentProps(true),
         windowSeconds: { type: 'integer', default: 60, minimum: 1, maximum: 3600 },
         batchSize: { type: 'integer', default: 5000, minimum: 1, maximum: 100000 },
-        basicAuthSecretRef: { ...localRef, nullable: true },
+        basicAuthSecretRef: {
+          ...localRef,
+          nullable: true,
+          description:
+            'A Secret with username, password and authorization (Basic base64(username:password)) for the correlator, which always asks for Basic auth; <stack>-correlator-auth is generated when absent.',
+        },
         datadog: {
           type: 'object',
           nullable: true,

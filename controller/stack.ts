@@ -9,7 +9,6 @@
 // informer's DELETED event), and one deleted while the operator was down is found at the next start,
 // whose list of cluster-scoped children enqueues a stack that no longer exists. No finalizer, so
 // uninstalling the operator never leaves stacks stuck in deletion.
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ComponentStatus, ObservabilityStack, TargetStatus } from '../api/types.js';
 import type { Problem } from '../api/validate.js';
@@ -34,6 +33,14 @@ import {
   type NamespaceInfo,
 } from '../desired/stack/collection.js';
 import { stackContext } from '../desired/stack/context.js';
+import {
+  basicAuthorization,
+  CORRELATOR_AUTH_KEYS,
+  CORRELATOR_AUTH_USER,
+  correlatorAuthProblems,
+  correlatorAuthSecretName,
+  credentialProblem,
+} from '../desired/stack/correlator.js';
 import { grafanaAdminSecretName } from '../desired/stack/grafana.js';
 import {
   type KubeObject as RenderedObject,
@@ -43,6 +50,7 @@ import {
 } from '../desired/stack/index.js';
 import type { KubeApi, KubeObject } from '../kube/types.js';
 import { applyChildren, childKey, clusterChildren, controlledBy, type Owner, owned, ownerOf } from './apply.js';
+import { generatedSecret, randomPassword, secretValues } from './generated-secret.js';
 import { CLUSTER_KINDS, managedKind, NAMESPACED_KINDS } from './kinds.js';
 import {
   degraded,
@@ -95,6 +103,8 @@ interface SecretNeed {
   path: string;
   name: string;
   key?: string;
+  /** What is wrong with its values (one sentence each, never quoting a value); absent: any will do. */
+  check?: (values: Readonly<Record<string, string>>) => string[];
 }
 
 /** The Secrets a stack references, with the spec path to blame when one is missing. */
@@ -109,7 +119,11 @@ export function referencedSecrets(s: ObservabilityStack['spec']): SecretNeed[] {
   }
   if (s.correlation?.enabled) {
     if (s.correlation.basicAuthSecretRef) {
-      out.push({ path: 'spec.correlation.basicAuthSecretRef.name', name: s.correlation.basicAuthSecretRef.name });
+      out.push({
+        path: 'spec.correlation.basicAuthSecretRef.name',
+        name: s.correlation.basicAuthSecretRef.name,
+        check: correlatorAuthProblems,
+      });
     }
     const dd = s.correlation.datadog?.apiKeySecretRef;
     if (dd) out.push({ path: 'spec.correlation.datadog.apiKeySecretRef', name: dd.name, key: dd.key });
@@ -166,20 +180,35 @@ export function workloadReady(o: KubeObject | undefined, quorum?: number): Workl
   return { ready, quorate: ready || (seen && have >= need), replicas: `${have}/${want}` };
 }
 
-/** The referenced Secrets that are missing (or lack the key), blamed on their spec field. */
-async function missingSecrets(kube: Pick<KubeApi, 'get'>, stack: ObservabilityStack): Promise<Problem[]> {
+/**
+ * The referenced Secrets that are missing, lack the key, or whose values their check refuses,
+ * blamed on their spec field and naming the Secret and key (never a value). `missing` tells
+ * whether any is absent (SecretMissing) rather than only wrong (SecretInvalid).
+ */
+async function secretProblems(
+  kube: Pick<KubeApi, 'get'>,
+  stack: ObservabilityStack,
+): Promise<{ problems: Problem[]; missing: boolean }> {
   const namespace = stack.metadata.namespace as string;
-  const missing: Problem[] = [];
+  const problems: Problem[] = [];
+  let missing = false;
   for (const need of referencedSecrets(stack.spec)) {
     const secret = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: need.name });
-    // biome-ignore lint/suspicious/noExplicitAny: only key names are read, never values
-    const keys = Object.keys({ ...((secret as any)?.data ?? {}), ...((secret as any)?.stringData ?? {}) });
-    if (!secret) missing.push({ path: need.path, message: `Secret "${need.name}" not found in ${namespace}` });
-    else if (need.key && !keys.includes(need.key)) {
-      missing.push({ path: need.path, message: `Secret "${need.name}" has no key "${need.key}"` });
+    const values = secretValues(secret);
+    if (!secret) {
+      missing = true;
+      problems.push({ path: need.path, message: `Secret "${need.name}" not found in ${namespace}` });
+    } else if (need.key && !(need.key in values)) {
+      missing = true;
+      problems.push({ path: need.path, message: `Secret "${need.name}" has no key "${need.key}"` });
+    } else {
+      for (const m of need.check?.(values) ?? []) {
+        missing ||= m.startsWith('has no key');
+        problems.push({ path: need.path, message: `Secret "${need.name}" ${m}` });
+      }
     }
   }
-  return missing;
+  return { problems, missing };
 }
 
 /**
@@ -297,10 +326,10 @@ export class StackReconciler {
       ? checked.objects.filter((o) => o.metadata.labels?.[LABEL_COMPONENT] !== AGENT)
       : checked.objects;
 
-    const missing = await missingSecrets(this.d.kube, stack);
-    // Secrets are not watched: look again soon so that the stack proceeds once they appear.
-    if (missing.length) {
-      return problem(Reasons.SecretMissing, missing, {
+    const secrets = await secretProblems(this.d.kube, stack);
+    // Secrets are not watched: look again soon so that the stack proceeds once they are fixed.
+    if (secrets.problems.length) {
+      return problem(secrets.missing ? Reasons.SecretMissing : Reasons.SecretInvalid, secrets.problems, {
         waitingFor: 'Waiting for the Secrets.',
         requeueAfterMs: 15_000,
       });
@@ -317,9 +346,7 @@ export class StackReconciler {
       ),
       ...clusterChildren(objects.filter(isCluster), namespace, name),
     ];
-    if (stack.spec.grafana?.enabled && !stack.spec.grafana.adminSecretRef) {
-      desired.push(await this.grafanaAdmin(stack, owner));
-    }
+    desired.push(...(await this.generatedSecrets(stack, owner)));
     const unmanaged = desired.find((o) => !managedKind(o.apiVersion, o.kind));
     if (unmanaged)
       throw new ReconcileBug(
@@ -384,30 +411,39 @@ export class StackReconciler {
     return new Map(lists.flat().map((o) => [childKey(o), o]));
   }
 
-  private async grafanaAdmin(stack: ObservabilityStack, owner: Owner): Promise<KubeObject> {
-    const namespace = stack.metadata.namespace as string;
-    const name = grafanaAdminSecretName(stackContext(stack));
-    const existing = await this.d.kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
-    // biome-ignore lint/suspicious/noExplicitAny: Secret data is carried over untouched, never logged
-    const data = ((existing as any)?.data ?? {}) as Record<string, string>;
-    const password = data['admin-password'] ?? Buffer.from(randomBytes(24).toString('base64url')).toString('base64');
-    return {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      type: 'Opaque',
-      metadata: {
-        name,
-        namespace,
-        labels: {
-          [LABEL_STACK]: stack.metadata.name as string,
-          [LABEL_MANAGED_BY]: MANAGED_BY,
-          [LABEL_COMPONENT]: 'grafana',
-          'app.kubernetes.io/name': 'grafana',
-          'app.kubernetes.io/part-of': 'vigil',
-        },
-        ownerReferences: [{ ...owner, controller: true, blockOwnerDeletion: true }],
-      },
-      data: { 'admin-user': Buffer.from('admin').toString('base64'), 'admin-password': password },
-    };
+  /** The Secrets the operator generates for what the spec names no Secret for. */
+  private async generatedSecrets(stack: ObservabilityStack, owner: Owner): Promise<KubeObject[]> {
+    const ctx = stackContext(stack);
+    const out: KubeObject[] = [];
+    if (ctx.on.grafana && !stack.spec.grafana?.adminSecretRef) {
+      out.push(
+        await generatedSecret(this.d.kube, stack, owner, {
+          name: grafanaAdminSecretName(ctx),
+          component: 'grafana',
+          values: (old) => ({ 'admin-user': 'admin', 'admin-password': old['admin-password'] || randomPassword() }),
+        }),
+      );
+    }
+    if (ctx.on.correlator && !stack.spec.correlation?.basicAuthSecretRef) {
+      const k = CORRELATOR_AUTH_KEYS;
+      out.push(
+        await generatedSecret(this.d.kube, stack, owner, {
+          name: correlatorAuthSecretName(ctx),
+          component: 'correlator',
+          // A username or password edited by hand is kept when it is good (a rotation); the header
+          // always follows them, so the three never disagree.
+          values: (old) => {
+            const username = credentialProblem('username', old[k.username]) ? CORRELATOR_AUTH_USER : old[k.username];
+            const password = credentialProblem('password', old[k.password]) ? randomPassword() : old[k.password];
+            return {
+              [k.username]: username,
+              [k.password]: password,
+              [k.authorization]: basicAuthorization(username, password),
+            };
+          },
+        }),
+      );
+    }
+    return out;
   }
 }

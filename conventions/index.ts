@@ -75,6 +75,8 @@ export const Reasons = {
   ReconcileSucceeded: 'ReconcileSucceeded',
   InvalidSpec: 'InvalidSpec',
   SecretMissing: 'SecretMissing',
+  /** A referenced Secret has every key, but a value is refused (empty, or not what its other keys say). */
+  SecretInvalid: 'SecretInvalid',
   ApplyFailed: 'ApplyFailed',
   StackNotFound: 'StackNotFound',
   StackNotReady: 'StackNotReady',

@@ -218,6 +218,9 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
     done(null, out);
   });
 
+  /** Paths answered without credentials when auth is on: liveness and readiness, nothing else. */
+  const OPEN_PATHS = new Set(['/health', '/ready']);
+
   /** Basic auth over HTTP and gRPC alike; true when auth is off. */
   const authorized = (() => {
     if (!config.basicAuth) return () => true;
@@ -237,7 +240,8 @@ export function buildCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps):
 
   if (config.basicAuth) {
     app.addHook('onRequest', async (req, reply) => {
-      if (req.url === '/health' || req.url.startsWith('/health?')) return;
+      // The kubelet's probes carry no credentials; /metrics does ask for them (the stack's scrape sends them).
+      if (OPEN_PATHS.has(req.url.split('?', 1)[0])) return;
       if (!authorized(req.headers.authorization)) {
         reply.header('www-authenticate', 'Basic realm="vigil-correlator"');
         throw new HttpError(401, 'authentication required', 'unauthorized');

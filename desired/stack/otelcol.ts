@@ -3,6 +3,7 @@
 import type { k8s } from 'cdk8s-plus-33';
 import { CORRELATOR_ROUTING_ATTRIBUTE } from '../../conventions/index.js';
 import { PORTS, placeholder, type StackContext } from './context.js';
+import { CORRELATOR_AUTH_KEYS, correlatorAuthSecretName } from './correlator.js';
 import { IMAGES } from './images.js';
 import type { ComponentName } from './labels.js';
 import { type ContainerOptions, container, quantityBytesMiB } from './pod.js';
@@ -11,6 +12,9 @@ export type Config = Record<string, unknown>;
 export const CONFIG_FILE = 'collector.yaml';
 /** The correlator's OTLP/gRPC port, used by the load_balancing exporter (which speaks only gRPC). */
 export const CORRELATOR_GRPC_PORT = PORTS.otlpGrpc;
+
+/** The variable that carries the correlator's Authorization header into a collector tier. */
+export const CORRELATOR_AUTHORIZATION_ENV = 'CORRELATOR_AUTHORIZATION';
 
 const memLimitMiB = (ctx: StackContext, c: ComponentName) =>
   quantityBytesMiB(ctx.size[c].resources.limits.memory ?? '512Mi');
@@ -46,11 +50,13 @@ export function otelcolContainer(
   o: Pick<ContainerOptions, 'ports' | 'mounts'> & { env?: k8s.EnvVar[] },
 ): k8s.Container {
   const env: k8s.EnvVar[] = [{ name: 'GOMEMLIMIT', value: `${Math.floor(memLimitMiB(ctx, c) * 0.8)}MiB` }];
-  const ref = ctx.spec.correlation?.basicAuthSecretRef;
-  if (ctx.on.correlator && ref && c !== 'agent') {
+  // The tiers that export to the correlator (the agent sends to the gateway only).
+  if (ctx.on.correlator && c !== 'agent') {
     env.push({
-      name: 'CORRELATOR_AUTHORIZATION',
-      valueFrom: { secretKeyRef: { name: ref.name, key: 'authorization' } },
+      name: CORRELATOR_AUTHORIZATION_ENV,
+      valueFrom: {
+        secretKeyRef: { name: correlatorAuthSecretName(ctx), key: CORRELATOR_AUTH_KEYS.authorization },
+      },
     });
   }
   return container({
@@ -89,9 +95,8 @@ export interface Route {
  * not go to the correlator there: keyed alike, they would all land on one replica.
  */
 export function correlatorRoute(ctx: StackContext, signal: 'traces' | 'logs'): Route {
-  const headers = ctx.spec.correlation?.basicAuthSecretRef
-    ? { Authorization: placeholder('env:CORRELATOR_AUTHORIZATION') }
-    : undefined;
+  // Basic auth as a ready-made header from the correlator's auth Secret, through the environment.
+  const headers = { Authorization: placeholder(`env:${CORRELATOR_AUTHORIZATION_ENV}`) };
   if (ctx.size.correlator.replicas <= 1) {
     const base = `http://${ctx.host('correlator')}:${PORTS.correlator}/api/otlp`;
     return {

@@ -15,6 +15,7 @@ import {
 import { clusterRole } from './cluster-rbac.js';
 import { collectedBy } from './collection.js';
 import { PORTS, type StackContext } from './context.js';
+import { CORRELATOR_AUTH_KEYS, correlatorAuthSecretName } from './correlator.js';
 import { IMAGES } from './images.js';
 import type { ComponentName } from './labels.js';
 import {
@@ -81,10 +82,26 @@ function stackPodsSd(ctx: StackContext, c: ComponentName): Config[] {
   ];
 }
 
+/**
+ * Where the correlator's auth Secret (its username and password keys only) is mounted in the
+ * Prometheus pod, for the correlator job's basic_auth: the correlator asks for credentials on
+ * /metrics too. Files, so that Prometheus rereads them on each scrape and the config holds no secret.
+ */
+export const CORRELATOR_SECRET_DIR = '/etc/prometheus/secrets/correlator';
+
+/** The correlator job's basic_auth, from the files of CORRELATOR_SECRET_DIR. */
+export function correlatorBasicAuth(dir = CORRELATOR_SECRET_DIR): Config {
+  return {
+    username_file: `${dir}/${CORRELATOR_AUTH_KEYS.username}`,
+    password_file: `${dir}/${CORRELATOR_AUTH_KEYS.password}`,
+  };
+}
+
 function componentJob(ctx: StackContext, c: ComponentName, port: string): Config {
   return {
     job_name: c,
     ...limits('component'),
+    ...(c === 'correlator' && { basic_auth: correlatorBasicAuth() }),
     kubernetes_sd_configs: [
       {
         role: 'pod',
@@ -351,6 +368,15 @@ export function prometheusArgs(ctx: StackContext): string[] {
   return args;
 }
 
+/** The correlator's auth Secret as files, without the Authorization header Prometheus does not use. */
+function correlatorAuthVolume(ctx: StackContext): k8s.Volume {
+  const keys = [CORRELATOR_AUTH_KEYS.username, CORRELATOR_AUTH_KEYS.password];
+  return {
+    name: 'correlator-auth',
+    secret: { secretName: correlatorAuthSecretName(ctx), items: keys.map((k) => ({ key: k, path: k })) },
+  };
+}
+
 export function prometheusChart(scope: Construct, ctx: StackContext): void {
   const c = 'prometheus';
   const config = yaml.dump(prometheusConfig(ctx), { noRefs: true, lineWidth: -1 });
@@ -382,6 +408,7 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
           { name: 'stack-rules', mountPath: STACK_RULES_DIR, readOnly: true },
           { name: 'slo-rules', mountPath: SLO_RULES_DIR, readOnly: true },
           { name: 'data', mountPath: '/prometheus' },
+          ...(ctx.on.correlator ? [{ name: 'correlator-auth', mountPath: CORRELATOR_SECRET_DIR, readOnly: true }] : []),
         ],
         resources: size.resources,
         probe: { path: '/-/ready', port: 'http' },
@@ -400,6 +427,7 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
       configMapVolume('config', ctx.name(c)),
       configMapVolume('stack-rules', `${ctx.name(c)}-rules`),
       emptyDir('slo-rules'),
+      ...(ctx.on.correlator ? [correlatorAuthVolume(ctx)] : []),
     ],
   });
   statefulSet(scope, ctx, c, pod, {

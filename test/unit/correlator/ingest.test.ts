@@ -375,9 +375,14 @@ describe('seed endpoints', () => {
 });
 
 describe('operability', () => {
-  it('asks for Basic auth everywhere except /health and compares credentials exactly', async () => {
+  it('asks for Basic auth everywhere except the probes (/health, /ready) and compares credentials exactly', async () => {
     const c = aCorrelator({ BASIC_AUTH_USER: 'admin', BASIC_AUTH_PASSWORD: 's3cret' });
     expect((await call(c, { method: 'GET', url: '/health' })).statusCode).toBe(200);
+    // Not started: 503 from the handler itself, not 401 from the auth hook.
+    expect((await call(c, { method: 'GET', url: '/ready' })).statusCode).toBe(503);
+    expect((await call(c, { method: 'GET', url: '/ready?verbose=1' })).statusCode).toBe(503);
+    expect((await call(c, { method: 'GET', url: '/readyz' })).statusCode).toBe(401);
+    expect((await call(c, { method: 'GET', url: '/metrics' })).statusCode).toBe(401);
     const none = await call(c, { method: 'GET', url: '/api/correlations' });
     expect(none.statusCode).toBe(401);
     expect(none.headers['www-authenticate']).toBe('Basic realm="vigil-correlator"');

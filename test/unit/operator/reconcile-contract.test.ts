@@ -4,6 +4,7 @@
 // the calls they make.
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { Condition } from '../../../api/types.js';
+import { secretValues } from '../../../controller/generated-secret.js';
 import { conditionsFor, isRetryable, type Outcome, ReconcileBug } from '../../../controller/outcome.js';
 import { TerminalError } from '../../../controller/queue.js';
 import { SLOReconciler } from '../../../controller/slo.js';
@@ -166,7 +167,8 @@ describe('the stack reconciler', () => {
     expect(statusOf(stack()).observedGeneration).toBe(1);
     expect(Object.values(statusOf(stack()).components).every((x) => (x as { ready: boolean }).ready)).toBe(true);
     expect(fake.writes.filter((w) => w.startsWith('status '))).toEqual(['status observabilitystacks/demo']);
-    expect(childWrites().length).toBe(renderStack(stack() as never).objects.length + 1); // + the Grafana admin Secret
+    // + the generated Secrets: Grafana's admin, the correlator's auth.
+    expect(childWrites().length).toBe(renderStack(stack() as never).objects.length + 2);
     expect(fake.events).toEqual([]);
   });
 
@@ -263,6 +265,126 @@ describe('the stack reconciler', () => {
     await expect(reconcile()).resolves.toBeUndefined();
     expect(conditions(stack()).Ready.status).toBe('True');
     expect(conditions(stack()).Degraded).toMatchObject({ status: 'False', message: 'No problems.' });
+  });
+
+  describe("the correlator's auth Secret", () => {
+    const secretOf = (name: string) => fake.cached('v1', 'Secret', NS, name) as KubeObject | undefined;
+    const values = (name: string) => secretValues(secretOf(name));
+    const header = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+    const putSecret = (name: string, v: Record<string, string>) =>
+      fake.put({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: NS },
+        data: Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Buffer.from(x).toString('base64')])),
+      } as KubeObject);
+
+    it('is generated once with three keys that agree, and never rotated by a reconcile', async () => {
+      putStack();
+      await reconcile();
+      const first = values('demo-correlator-auth');
+      expect(Object.keys(first).sort()).toEqual(['authorization', 'password', 'username']);
+      expect(first.username).toBe('vigil');
+      expect(first.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(first.authorization).toBe(header('vigil', first.password));
+      expect(secretOf('demo-correlator-auth')?.metadata.ownerReferences?.[0]).toMatchObject({
+        kind: 'ObservabilityStack',
+        controller: true,
+      });
+      const writes = childWrites().length;
+      await reconcile();
+      await reconcile();
+      expect(values('demo-correlator-auth')).toEqual(first);
+      expect(childWrites().length).toBe(writes);
+      expect(JSON.stringify(logs.lines)).not.toContain(first.password);
+    });
+
+    it('keeps a password changed by hand and makes the header follow it', async () => {
+      putStack();
+      await reconcile();
+      putSecret('demo-correlator-auth', { ...values('demo-correlator-auth'), password: 'rotated-by-hand' });
+      await reconcile();
+      expect(values('demo-correlator-auth')).toEqual({
+        username: 'vigil',
+        password: 'rotated-by-hand',
+        authorization: header('vigil', 'rotated-by-hand'),
+      });
+    });
+
+    it('is replaced by a generated value where a key was emptied by hand', async () => {
+      putStack();
+      await reconcile();
+      putSecret('demo-correlator-auth', { username: '', password: '' });
+      await reconcile();
+      const v = values('demo-correlator-auth');
+      expect(v.username).toBe('vigil');
+      expect(v.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(v.authorization).toBe(header('vigil', v.password));
+    });
+
+    it('is not generated when the spec names one, which is used as it is', async () => {
+      putSecret('team-auth', { username: 'u', password: 'p', authorization: header('u', 'p') });
+      putStack({ correlation: { enabled: true, basicAuthSecretRef: { name: 'team-auth' } } });
+      await reconcile();
+      expect(conditions(stack()).Ready.status).toBe('True');
+      expect(secretOf('demo-correlator-auth')).toBeUndefined();
+      expect(childWrites()).not.toContain('apply Secret/team-auth');
+    });
+
+    it.each([
+      ['missing', undefined, 'SecretMissing', `Secret "team-auth" not found in ${NS}`],
+      [
+        'without its header',
+        { username: 'u', password: 'p' },
+        'SecretMissing',
+        'Secret "team-auth" has no key "authorization"',
+      ],
+      [
+        'with an empty password',
+        { username: 'u', password: '', authorization: header('u', '') },
+        'SecretInvalid',
+        'Secret "team-auth" key "password" is empty',
+      ],
+      [
+        'with a colon in its username',
+        { username: 'u:v', password: 'p', authorization: header('u:v', 'p') },
+        'SecretInvalid',
+        'Secret "team-auth" key "username" contains ":", which Basic auth cannot carry',
+      ],
+      [
+        'with a header for another password',
+        { username: 'u', password: 'p', authorization: header('u', 'q') },
+        'SecretInvalid',
+        'Secret "team-auth" key "authorization" is not "Basic " + base64(username:password) of its username and password keys',
+      ],
+    ])(
+      'named by the spec but %s: Degraded naming the Secret and key, nothing running touched',
+      async (_w, v, reason, message) => {
+        putStack();
+        await reconcile();
+        const before = childWrites();
+        if (v) putSecret('team-auth', v);
+        fake.editSpec(stack() as KubeObject, (s) => {
+          s.correlation = {
+            enabled: true,
+            windowSeconds: 60,
+            batchSize: 5000,
+            basicAuthSecretRef: { name: 'team-auth' },
+          };
+        });
+        await expect(reconcile()).resolves.toEqual({ requeueAfterMs: 15_000 });
+        const c = conditions(stack());
+        expect(c.Degraded).toMatchObject({ status: 'True', reason, observedGeneration: 2 });
+        expect(c.Degraded.message).toBe(`spec.correlation.basicAuthSecretRef.name: ${message}`);
+        expect(c.Ready).toMatchObject({ status: 'False', reason });
+        expect(childWrites()).toEqual(before);
+        expect(secretOf('demo-correlator-auth')).toBeDefined();
+        // Fixed: the stack proceeds with the named Secret.
+        putSecret('team-auth', { username: 'u', password: 'p', authorization: header('u', 'p') });
+        await expect(reconcile()).resolves.toBeUndefined();
+        expect(conditions(stack()).Ready.status).toBe('True');
+      },
+    );
   });
 
   it('reports an exception in render as a ReconcileError bug, logged with its stack, and does not retry it', async () => {
