@@ -66,6 +66,57 @@ describe('the operator', () => {
     expect(JSON.stringify(operator.logs)).not.toContain(data['admin-password']);
   });
 
+  it("generates the correlator's auth Secret once, its three keys agreeing, without logging it", async () => {
+    const read = () =>
+      JSON.parse(kubectlOk(['get', 'secret', 'full-correlator-auth', '-n', ns, '-o', 'jsonpath={.data}'])) as Record<
+        string,
+        string
+      >;
+    const window = () =>
+      kubectlOk([
+        'get',
+        'deployment',
+        'full-correlator',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="CORR_WINDOW_SECONDS")].value}',
+      ]);
+    const data = read();
+    const text = (k: string) => Buffer.from(data[k], 'base64').toString();
+    expect(Object.keys(data).sort()).toEqual(['authorization', 'password', 'username']);
+    expect(text('username')).toBe('vigil');
+    expect(text('password').length).toBeGreaterThanOrEqual(32);
+    expect(text('authorization')).toBe(`Basic ${Buffer.from(`vigil:${text('password')}`).toString('base64')}`);
+    for (const v of [text('password'), data.password, data.authorization]) {
+      expect(JSON.stringify(operator.logs)).not.toContain(v);
+    }
+    // A later reconcile (a spec edit) keeps it as it is.
+    kubectlOk([
+      'patch',
+      'ostack',
+      'full',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"spec":{"correlation":{"windowSeconds":61}}}',
+    ]);
+    await eventually('the correlator Deployment to take the new window', () => window() === '61', 20_000);
+    expect(read()).toEqual(data);
+    kubectlOk([
+      'patch',
+      'ostack',
+      'full',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"spec":{"correlation":{"windowSeconds":60}}}',
+    ]);
+    await eventually('the correlator Deployment back at the old window', () => window() === '60', 20_000);
+  });
+
   it('writes nothing while idle', async () => {
     await new Promise((r) => setTimeout(r, 3000)); // let child status updates settle
     const since = new Date();

@@ -1,9 +1,11 @@
 // What a stack should have and what it has, for the integration tests: the children renderStack
-// wants (plus the Grafana admin Secret the operator generates) and the children in the cluster.
+// wants (plus the Secrets the operator generates: Grafana's admin, the correlator's auth) and the children in the cluster.
 import { join } from 'node:path';
 import type { ObservabilityStack } from '../../api/types.js';
 import { validateResource } from '../../api/validate.js';
 import { loadDocs } from '../../cli/files.js';
+import { stackContext } from '../../desired/stack/context.js';
+import { correlatorAuthSecretName } from '../../desired/stack/correlator.js';
 import { renderStack } from '../../desired/stack/index.js';
 import { kubectlOk } from './kubectl.js';
 import { EXAMPLES_DIR } from './paths.js';
@@ -24,9 +26,14 @@ export function desiredChildren(doc: unknown, namespace: string): string[] {
   if (!v.ok) throw new Error(`invalid stack: ${JSON.stringify(v.problems)}`);
   const stack = v.object as ObservabilityStack;
   stack.metadata.namespace = namespace;
+  const ctx = stackContext(stack);
   return [
     ...renderStack(stack).objects.map((o) => `${o.kind}/${o.metadata.name}`),
     `Secret/${stack.metadata.name}-grafana-admin`,
+    // Generated for a stack with a correlator that names no Secret of its own.
+    ...(ctx.on.correlator && !stack.spec.correlation?.basicAuthSecretRef
+      ? [`Secret/${correlatorAuthSecretName(ctx)}`]
+      : []),
   ].sort();
 }
 

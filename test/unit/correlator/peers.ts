@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
+import { PROMETHEUS_VERSION } from '../../../desired/stack/images.js';
 
 const CACHE = process.env.VIGIL_CACHE ?? join(process.env.HOME ?? '/root', '.cache', 'vigil');
 let goVersion: string | undefined;
@@ -37,7 +38,9 @@ export const victoriaLogsBinary = () =>
   requireBinary(join(toolDir('victorialogs', VICTORIALOGS_VERSION), 'victoria-logs'), 'hack/build-victorialogs.sh');
 export const otelcolBinary = () =>
   requireBinary(join(toolDir('otelcol', OTELCOL_VERSION), 'otelcol'), 'hack/build-otelcol.sh');
-export const prometheusBinary = () => requireBinary('/usr/bin/prometheus', 'hack/ensure-promtool.sh');
+/** The Prometheus server at the deployed release (hack/build-prometheus.sh), not Debian's older one. */
+export const prometheusBinary = () =>
+  requireBinary(join(toolDir('prometheus', PROMETHEUS_VERSION), 'prometheus'), 'hack/build-prometheus.sh');
 
 /** A port nobody listens on right now (the peer binds it a moment later). */
 export function freePort(): Promise<number> {
@@ -341,7 +344,7 @@ export interface PrometheusPeer {
   close(): Promise<void>;
 }
 
-/** Debian's Prometheus scraping `scrapeConfigs` every second, TSDB in a temp folder. */
+/** Prometheus scraping `scrapeConfigs` every second, TSDB in a temp folder. */
 export async function startPrometheus(scrapeConfigs: Record<string, unknown>[]): Promise<PrometheusPeer> {
   const bin = prometheusBinary();
   const dir = tempDir('prometheus');
