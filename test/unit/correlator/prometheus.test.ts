@@ -1,4 +1,4 @@
-// Debian's Prometheus scrapes the engine's /metrics (behind Basic auth) on 127.0.0.1.
+// The built Prometheus 3.5.0 (hack/build-prometheus.sh) scrapes the engine's /metrics (behind Basic auth) on 127.0.0.1.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { aCorrelator, call, otlpJsonLogs, TRACE_A } from './helpers.js';
 import { startPrometheus, waitFor } from './peers.js';
