@@ -4,11 +4,15 @@
 // Service spreads an application's requests. Only listen addresses and the headless Services'
 // DNS lookups are replaced (test/support/collectors.ts: `localize`); every processor, exporter,
 // pipeline and sampling policy is the rendered one. Tempo and Loki are off in this stack (they
-// cannot run here), so the correlators are where kept traces land.
+// cannot run here), so the correlators are where kept traces land. Auth is on, as in a stack: the
+// correlators get BASIC_AUTH_* and the collectors CORRELATOR_AUTHORIZATION from one Secret's values
+// (made the way the operator generates them), through the rendered env's secretKeyRefs.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
+import { randomPassword } from '../../../controller/generated-secret.js';
 import { collectorConfig } from '../../../desired/stack/collector.js';
 import { stackContext } from '../../../desired/stack/context.js';
+import { basicAuthorization, CORRELATOR_AUTH_USER, correlatorEnv } from '../../../desired/stack/correlator.js';
 import { renderStack } from '../../../desired/stack/index.js';
 import { samplerConfig } from '../../../desired/stack/sampler.js';
 import {
@@ -30,6 +34,25 @@ const stack = aStack({
   correlation: { replicas: 2 },
 });
 const ctx = stackContext(stack);
+
+// The correlator auth Secret's values, and each container's env resolved from its secretKeyRefs.
+const password = randomPassword();
+const secret: Record<string, string> = {
+  username: CORRELATOR_AUTH_USER,
+  password,
+  authorization: basicAuthorization(CORRELATOR_AUTH_USER, password),
+};
+// biome-ignore lint/suspicious/noExplicitAny: rendered env entries
+const fromSecret = (env: any[]): Record<string, string> =>
+  Object.fromEntries(
+    env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, secret[e.valueFrom.secretKeyRef.key]]),
+  );
+const otelcolEnv = (name: string): Record<string, string> => {
+  // biome-ignore lint/suspicious/noExplicitAny: a rendered Deployment
+  const d = renderStack(stack).objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as any;
+  return fromSecret(d.spec.template.spec.containers.find((c: { name: string }) => c.name === 'otelcol').env);
+};
+const credentials = { authorization: secret.authorization };
 
 const N = 60;
 const SPANS = 4;
@@ -75,7 +98,13 @@ beforeAll(async () => {
     const c = await startCorrelator(
       ip,
       { http, grpc: ports.otlpGrpc },
-      { CORR_WINDOW_SECONDS: '300', ENV: 'gateway-test', CORRELATOR_PEERS: peers, POD_IP: ip },
+      {
+        CORR_WINDOW_SECONDS: '300',
+        ENV: 'gateway-test',
+        CORRELATOR_PEERS: peers,
+        POD_IP: ip,
+        ...fromSecret(correlatorEnv(ctx)),
+      },
     );
     procs.push(c);
     correlators.push(c);
@@ -86,13 +115,21 @@ beforeAll(async () => {
   };
   samplers = await Promise.all(
     [21, 22, 23].map((n) =>
-      startCollector(`sampler-${n}`, gatewayOtelcol(), localize(samplerConfig(ctx), `127.0.0.${n}`, ports, backends)),
+      startCollector(`sampler-${n}`, gatewayOtelcol(), localize(samplerConfig(ctx), `127.0.0.${n}`, ports, backends), {
+        ...process.env,
+        ...otelcolEnv('t-sampler'),
+      }),
     ),
   );
   procs.push(...samplers);
   gateways = await Promise.all(
     [11, 12, 13].map((n) =>
-      startCollector(`gateway-${n}`, gatewayOtelcol(), localize(collectorConfig(ctx), `127.0.0.${n}`, ports, backends)),
+      startCollector(
+        `gateway-${n}`,
+        gatewayOtelcol(),
+        localize(collectorConfig(ctx), `127.0.0.${n}`, ports, backends),
+        { ...process.env, ...otelcolEnv('t-collector') },
+      ),
     ),
   );
   procs.push(...gateways);
@@ -123,7 +160,7 @@ async function held(): Promise<View[][]> {
   return Promise.all(
     correlators.map(async (c) => {
       // Each replica's own store (local=1): which one joined a trace is what is checked here.
-      const r = await fetch(`${c.url}/api/correlations?limit=1000&local=1`);
+      const r = await fetch(`${c.url}/api/correlations?limit=1000&local=1`, { headers: credentials });
       return ((await r.json()) as { correlations: View[] }).correlations;
     }),
   );
@@ -247,7 +284,7 @@ describe('the rendered gateway: 3 load-balancing and 3 sampling replicas, 2 corr
       replicas: number;
     }
     const query = async (c: { url: string }, search: string) => {
-      const r = await fetch(`${c.url}/api/correlations?${search}`);
+      const r = await fetch(`${c.url}/api/correlations?${search}`, { headers: credentials });
       expect(r.status).toBe(200);
       return (await r.json()) as Merged;
     };
