@@ -279,10 +279,13 @@ describe('the stack reconciler', () => {
         data: Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Buffer.from(x).toString('base64')])),
       } as KubeObject);
 
-    it('is generated once with three keys that agree, and never rotated by a reconcile', async () => {
+    it('is generated once with three keys that agree, and never rotated by a reconcile (nor is Grafana’s)', async () => {
       putStack();
       await reconcile();
       const first = values('demo-correlator-auth');
+      const grafana = values('demo-grafana-admin');
+      expect(grafana['admin-user']).toBe('admin');
+      expect(grafana['admin-password']).toMatch(/^[A-Za-z0-9_-]{32}$/);
       expect(Object.keys(first).sort()).toEqual(['authorization', 'password', 'username']);
       expect(first.username).toBe('vigil');
       expect(first.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
@@ -295,6 +298,7 @@ describe('the stack reconciler', () => {
       await reconcile();
       await reconcile();
       expect(values('demo-correlator-auth')).toEqual(first);
+      expect(values('demo-grafana-admin')).toEqual(grafana);
       expect(childWrites().length).toBe(writes);
       expect(JSON.stringify(logs.lines)).not.toContain(first.password);
     });
