@@ -459,8 +459,8 @@ describe('the service under the bounds', () => {
   it('compares both halves of Basic credentials and refuses any wrong one', async () => {
     const c = aCorrelator({ BASIC_AUTH_USER: 'otel', BASIC_AUTH_PASSWORD: 'pw' });
     const basic = (s: string) => ({ authorization: `Basic ${Buffer.from(s).toString('base64')}` });
-    const status = async (h: Record<string, string>) => (await call(c, { url: '/ready', headers: h })).statusCode;
-    expect(await status(basic('otel:pw'))).not.toBe(401);
+    const status = async (h: Record<string, string>) => (await call(c, { url: '/metrics', headers: h })).statusCode;
+    expect(await status(basic('otel:pw'))).toBe(200);
     for (const wrong of ['otel:px', 'oteX:pw', 'otel', ':pw', 'otel:pw:']) expect(await status(basic(wrong))).toBe(401);
   });
 });
