@@ -14,6 +14,12 @@ export interface ManagedKind {
    * the operator when the stack goes (controller/stack.ts).
    */
   clusterScoped?: boolean;
+  /**
+   * Never listed: the reconciler knows the names of the ones it makes (Secrets:
+   * desired/stack/secrets.ts generatedSecretNames) and gets and deletes them by name, so that the
+   * operator holds no `list` (or `watch`) on them, which would read every Secret in the cluster.
+   */
+  byName?: boolean;
 }
 
 export const MANAGED_KINDS: readonly ManagedKind[] = [
@@ -21,7 +27,7 @@ export const MANAGED_KINDS: readonly ManagedKind[] = [
   { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets', watch: true },
   { apiVersion: 'apps/v1', kind: 'DaemonSet', plural: 'daemonsets', watch: true },
   { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', watch: true },
-  { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', watch: false },
+  { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', watch: false, byName: true },
   { apiVersion: 'v1', kind: 'Service', plural: 'services', watch: true },
   { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', watch: false },
   { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', watch: false },
@@ -47,6 +53,10 @@ export const MANAGED_KINDS: readonly ManagedKind[] = [
 ];
 
 export const NAMESPACED_KINDS = MANAGED_KINDS.filter((k) => !k.clusterScoped);
+/** The namespaced kinds whose children are found by a list with the stack's labels. */
+export const LISTED_KINDS = NAMESPACED_KINDS.filter((k) => !k.byName);
+/** The namespaced kinds whose children are found by name. */
+export const BY_NAME_KINDS = NAMESPACED_KINDS.filter((k) => k.byName);
 export const CLUSTER_KINDS = MANAGED_KINDS.filter((k) => k.clusterScoped);
 
 export const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
@@ -59,7 +69,7 @@ export function childWatchTargets(namespaces: readonly string[] | undefined, lab
     // Cluster-scoped children are watched cluster-wide even by an operator limited to namespaces.
     const where = k.clusterScoped ? [undefined] : (namespaces ?? [undefined]);
     for (const namespace of where) {
-      const { clusterScoped: _c, ...target } = k;
+      const { clusterScoped: _c, byName: _b, ...target } = k;
       out.push({ ...target, namespace, labelSelector, metadataOnly: true });
     }
   }

@@ -48,10 +48,11 @@ import {
   stackEndpoints,
   workloadsByComponent,
 } from '../desired/stack/index.js';
+import { generatedSecretNames } from '../desired/stack/secrets.js';
 import type { KubeApi, KubeObject } from '../kube/types.js';
 import { applyChildren, childKey, clusterChildren, controlledBy, type Owner, owned, ownerOf } from './apply.js';
 import { generatedSecret, randomPassword, secretValues } from './generated-secret.js';
-import { CLUSTER_KINDS, managedKind, NAMESPACED_KINDS } from './kinds.js';
+import { BY_NAME_KINDS, CLUSTER_KINDS, LISTED_KINDS, managedKind } from './kinds.js';
 import {
   degraded,
   type Outcome,
@@ -354,7 +355,7 @@ export class StackReconciler {
       );
 
     const have = new Map([
-      ...(await this.liveChildren(namespace, name, owner.uid)),
+      ...(await this.liveChildren(stack, owner.uid)),
       ...(await this.liveClusterChildren(namespace, name)),
     ]);
     const live = await applyChildren(this.d, desired, have, log);
@@ -387,13 +388,26 @@ export class StackReconciler {
     return ready(fields, Reasons.AllComponentsReady, 'All components are available.');
   }
 
-  /** Children of this stack that it controls, by kind/name, from every managed kind. */
-  private async liveChildren(namespace: string, stack: string, uid: string): Promise<Map<string, KubeObject>> {
-    const selector = `${LABEL_STACK}=${stack},${LABEL_MANAGED_BY}=${MANAGED_BY}`;
-    const lists = await Promise.all(
-      NAMESPACED_KINDS.map((k) => this.d.kube.list(k.apiVersion, k.kind, namespace, selector)),
-    );
-    // SLO rule ConfigMaps and dashboards carry the stack label too, but the SLO controls them.
+  /**
+   * Children of this stack that it controls, by kind/name, from every managed kind: listed by the
+   * stack's labels, except Secrets, which are got by the names the operator gives them.
+   */
+  private async liveChildren(stack: ObservabilityStack, uid: string): Promise<Map<string, KubeObject>> {
+    const namespace = stack.metadata.namespace as string;
+    const selector = `${LABEL_STACK}=${stack.metadata.name},${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+    const known: Record<string, string[]> = { Secret: generatedSecretNames(stackContext(stack)) };
+    const lists = await Promise.all([
+      ...LISTED_KINDS.map((k) => this.d.kube.list(k.apiVersion, k.kind, namespace, selector)),
+      ...BY_NAME_KINDS.flatMap((k) => {
+        const names = known[k.kind];
+        if (!names) throw new ReconcileBug(`No names are known for the ${k.kind} children of a stack`);
+        return names.map((name) =>
+          this.d.kube.get({ apiVersion: k.apiVersion, kind: k.kind, namespace, name }).then((o) => (o ? [o] : [])),
+        );
+      }),
+    ]);
+    // SLO rule ConfigMaps and dashboards carry the stack label too, but the SLO controls them; a
+    // Secret of the same name that someone else made is not this stack's either.
     return new Map(
       lists
         .flat()

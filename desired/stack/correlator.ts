@@ -26,7 +26,7 @@ export const CORRELATOR_AUTH_USER = 'vigil';
 
 /**
  * The correlator's auth Secret: the one spec.correlation.basicAuthSecretRef names, else
- * `<stack>-correlator-auth`, which the operator generates (once; not part of `vigil render`).
+ * `<stack>-correlator-auth`, which the operator generates (once; not part of `vigil render`; desired/stack/secrets.ts).
  * Auth is always on in a stack (docs/adr/0018-correlator-auth-on-by-default.md).
  */
 export function correlatorAuthSecretName(ctx: StackContext): string {
