@@ -1,7 +1,8 @@
 import type { ObservabilityStack } from '../api/types.js';
 import type { Problem } from '../api/validate.js';
 import { KIND_SLO, KIND_STACK } from '../conventions/index.js';
-import { type Checked, checkResource, sloStackProblems } from '../desired/check.js';
+import { type Checked, type CheckPolicy, checkResource, sloStackProblems } from '../desired/check.js';
+import { parseImagePrefixes } from '../desired/stack/image-policy.js';
 import { parseFlags } from '../lib/args.js';
 import type { Output } from '../lib/output.js';
 import { expandPaths, FILE_FLAGS, filesOf, readAll } from './files.js';
@@ -9,16 +10,24 @@ import { expandPaths, FILE_FLAGS, filesOf, readAll } from './files.js';
 export type { Output } from '../lib/output.js';
 
 /** checkResource, with Vigil's own bug (render threw) reported as a problem of the document too. */
-export function checkDoc(doc: unknown): Checked {
+export function checkDoc(doc: unknown, policy: CheckPolicy = {}): Checked {
   try {
-    return checkResource(doc);
+    return checkResource(doc, {}, policy);
   } catch (err) {
     return { ok: false, problems: [{ path: 'spec', message: (err as Error).message }] };
   }
 }
 
-const USAGE = 'usage: vigil validate -f FILE [-f FILE...]   (files or directories of YAML)';
-const FLAGS = { ...FILE_FLAGS, help: { type: 'boolean', short: 'h' } } as const;
+const USAGE = [
+  'usage: vigil validate -f FILE [-f FILE...] [--allowed-image-prefixes P1,P2]   (files or directories of YAML)',
+  '  --allowed-image-prefixes  refuse a stack whose spec names an image outside these prefixes, as the operator',
+  '                            with the same flag (or VIGIL_ALLOWED_IMAGE_PREFIXES) does',
+].join('\n');
+const FLAGS = {
+  ...FILE_FLAGS,
+  'allowed-image-prefixes': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /**
  * `vigil validate -f FILE...`: what the operator checks (schema and rules, render problems, SLO
@@ -32,6 +41,8 @@ export function runValidate(args: string[], io: Output): number {
     return 0;
   }
   const files = filesOf(values, positionals);
+  const images = parseImagePrefixes(values['allowed-image-prefixes']);
+  errors.push(...images.errors.map((e) => `--allowed-image-prefixes: ${e}`));
   if (errors.length || files.length === 0) {
     io.err([...errors, USAGE].join('\n'));
     return 2;
@@ -49,7 +60,8 @@ export function runValidate(args: string[], io: Output): number {
     io.out(message);
     problems++;
   });
-  for (const d of docs) results.push({ where: d.where, checked: checkDoc(d.doc) });
+  const policy: CheckPolicy = { allowedImagePrefixes: images.prefixes };
+  for (const d of docs) results.push({ where: d.where, checked: checkDoc(d.doc, policy) });
   // An SLO whose stack is among the files is checked against it too, as the operator does.
   const stacks = new Map<string, ObservabilityStack>();
   for (const { checked } of results) {

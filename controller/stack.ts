@@ -89,6 +89,8 @@ export interface StackReconcilerDeps {
   listStacks?(): KubeObject[] | undefined;
   /** Every namespace with its labels (the informer cache); listed from the API server when absent. */
   listNamespaces?(): NamespaceInfo[] | undefined;
+  /** The operator's --allowed-image-prefixes: a spec image outside them is Degraded (ImageNotAllowed). */
+  allowedImagePrefixes?: readonly string[];
 }
 
 /** The component whose objects a refused stack does not apply (docs/collection.md). */
@@ -318,8 +320,12 @@ export class StackReconciler {
     // object's namespace and name only, so the object as stored will do.
     const { apiVersion, kind, metadata, spec } = raw;
     const inputs = this.d.renderInputs?.(raw as unknown as ObservabilityStack) ?? {};
-    const checked = rendering(() => (this.d.check ?? checkResource)({ apiVersion, kind, metadata, spec }, inputs));
-    if (!checked.ok) return problem(Reasons.InvalidSpec, checked.problems);
+    const policy = { allowedImagePrefixes: this.d.allowedImagePrefixes };
+    const checked = rendering(() =>
+      (this.d.check ?? checkResource)({ apiVersion, kind, metadata, spec }, inputs, policy),
+    );
+    // Refused before anything is applied or pruned: what runs keeps running.
+    if (!checked.ok) return problem(checked.reason ?? Reasons.InvalidSpec, checked.problems);
     if (checked.kind !== KIND_STACK) throw new ReconcileBug(`An ${KIND_STACK} was checked as ${checked.kind}`);
     const { stack } = checked;
     const agent = await this.agentProblems(stack);

@@ -74,6 +74,8 @@ export const Reasons = {
   Reconciling: 'Reconciling',
   ReconcileSucceeded: 'ReconcileSucceeded',
   InvalidSpec: 'InvalidSpec',
+  /** A spec image outside the operator's --allowed-image-prefixes. */
+  ImageNotAllowed: 'ImageNotAllowed',
   SecretMissing: 'SecretMissing',
   /** A referenced Secret has every key, but a value is refused (empty, or not what its other keys say). */
   SecretInvalid: 'SecretInvalid',

@@ -3,7 +3,7 @@
 // query checks, then every name and label value of what it becomes against Kubernetes' limits.
 import type { ObservabilityStack, SLO } from '../api/types.js';
 import { type Problem, validateResource } from '../api/validate.js';
-import { KIND_SLO, KIND_STACK } from '../conventions/index.js';
+import { KIND_SLO, KIND_STACK, Reasons } from '../conventions/index.js';
 import {
   type ConfigMap,
   type RuleFile,
@@ -12,6 +12,7 @@ import {
   sloRuleConfigMap,
   sloRules,
 } from './slo/index.js';
+import { imagePrefixProblems } from './stack/image-policy.js';
 import { type KubeObject, type RenderInputs, renderStack } from './stack/index.js';
 
 export type Checked =
@@ -19,7 +20,14 @@ export type Checked =
   | { ok: true; kind: typeof KIND_SLO; slo: SLO; rules: RuleFile; configMaps: ConfigMap[]; problems: [] }
   /** A kind with nothing to render offline: the schema and rules are all there is. */
   | { ok: true; kind: 'other'; object: unknown; problems: [] }
-  | { ok: false; problems: Problem[] };
+  /** `reason`: a condition reason more precise than InvalidSpec (ImageNotAllowed). */
+  | { ok: false; problems: Problem[]; reason?: string };
+
+/** What the operator admits beyond the CRD's schema: its flags (operator/config.ts). */
+export interface CheckPolicy {
+  /** A stack's spec may name only images under these prefixes; any image when empty or absent. */
+  allowedImagePrefixes?: readonly string[];
+}
 
 /** How renderStack reports an exception it caught: a bug in Vigil, not a problem with the spec. */
 const CAUGHT_RENDER_EXCEPTION = 'could not render: ';
@@ -39,12 +47,14 @@ export class RenderBug extends Error {
  * a stack renders from besides its spec (the operator reads them from the cluster). Throws RenderBug
  * when rendering throws; bad input never throws.
  */
-export function checkResource(doc: unknown, inputs: RenderInputs = {}): Checked {
+export function checkResource(doc: unknown, inputs: RenderInputs = {}, policy: CheckPolicy = {}): Checked {
   const valid = validateResource(doc);
   if (!valid.ok) return { ok: false, problems: valid.problems };
   const object = valid.object as { kind: string };
   if (object.kind === KIND_STACK) {
     const stack = object as ObservabilityStack;
+    const images = imagePrefixProblems(stack.spec, policy.allowedImagePrefixes ?? []);
+    if (images.length) return { ok: false, problems: images, reason: Reasons.ImageNotAllowed };
     const rendered = renderStack(stack, inputs);
     const caught = rendered.problems.find((p) => p.path === 'spec' && p.message.startsWith(CAUGHT_RENDER_EXCEPTION));
     if (caught) throw new RenderBug(caught.message.slice(CAUGHT_RENDER_EXCEPTION.length));

@@ -76,6 +76,9 @@ export function operatorDeployment(image: string = IMAGES.correlator): Record<st
                 fieldEnv('POD_NAME', 'metadata.name'),
                 fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
                 { name: 'NODE_OPTIONS', value: OPERATOR_NODE_OPTIONS },
+                // --allowed-image-prefixes (docs/install.md, "Allowed images"): comma-separated,
+                // e.g. "registry.example/,quay.io/prometheus/"; empty admits any image.
+                { name: 'VIGIL_ALLOWED_IMAGE_PREFIXES', value: '' },
               ],
               ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
               // A standby replica is ready too (readyz waits for informers only on the leader), so

@@ -1,6 +1,7 @@
 // The operator's configuration from env and flags, validated once at start with messages that name
 // the variable or flag. Pure: main.ts passes process.env and argv in.
 import { hostname } from 'node:os';
+import { parseImagePrefixes } from '../desired/stack/image-policy.js';
 import { type Flags, parseFlags } from '../lib/args.js';
 import type { OperatorConfig } from './operator.js';
 import type { RemediationConfig } from './remediation.js';
@@ -29,6 +30,7 @@ const FLAGS: Record<string, string> = {
   'remediation-port': 'VIGIL_REMEDIATION_PORT',
   'remediation-url': 'VIGIL_REMEDIATION_URL',
   'alertmanager-url': 'VIGIL_ALERTMANAGER_URL',
+  'allowed-image-prefixes': 'VIGIL_ALLOWED_IMAGE_PREFIXES',
 };
 export const OPERATOR_FLAGS = Object.keys(FLAGS).map((f) => `--${f}`);
 const FLAG_SPECS: Flags = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' }]));
@@ -72,6 +74,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(logLevel)) {
     errors.push(`LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, got "${logLevel}"`);
   }
+  const images = parseImagePrefixes(v.VIGIL_ALLOWED_IMAGE_PREFIXES);
+  for (const e of images.errors) errors.push(`VIGIL_ALLOWED_IMAGE_PREFIXES: ${e}`);
   const leaderElect = bool('VIGIL_LEADER_ELECT', false);
   const remediation = remediationConfig(v, errors, url);
   const config: RunConfig = {
@@ -86,6 +90,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
       budgetIntervalMs: int('VIGIL_BUDGET_INTERVAL_SECONDS', 120, 5, 3600) * 1000,
       prometheusUrl: url('VIGIL_PROMETHEUS_URL'),
       remediation,
+      allowedImagePrefixes: images.prefixes.length ? images.prefixes : undefined,
       leaderElection: leaderElect
         ? {
             namespace: v.POD_NAMESPACE || 'vigil-system',

@@ -44,6 +44,8 @@ export interface OperatorConfig {
   budgetIntervalMs?: number;
   /** The remediation receiver and the RemediationPolicy controller; off when undefined. */
   remediation?: RemediationConfig;
+  /** A stack's spec may name only images under these prefixes; any image when empty or undefined. */
+  allowedImagePrefixes?: string[];
 }
 
 export interface OperatorDeps {
@@ -146,6 +148,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
     now,
     onWrite: (verb, kind) => metrics.writes.inc({ verb, kind }),
     notReadyRecheckMs: config.notReadyRecheckMs,
+    allowedImagePrefixes: config.allowedImagePrefixes,
   });
 
   const slos = new SLOReconciler({
