@@ -55,7 +55,11 @@ export function container(o: ContainerOptions): k8s.Container {
   };
 }
 
-/** Sidecar that copies ConfigMaps carrying one label into a folder (rules, dashboards). */
+/**
+ * Sidecar that copies ConfigMaps carrying one label into a folder (rules, dashboards). It only
+ * writes files: the reader notices them itself (Prometheus's auto-reload, Grafana's provisioning
+ * poll), so no container needs an admin endpoint of another to be open.
+ */
 export function configSidecar(o: {
   image: string;
   label: string;
@@ -63,7 +67,6 @@ export function configSidecar(o: {
   namespace: string;
   folder: string;
   mount: k8s.VolumeMount;
-  reloadUrl?: string;
 }): k8s.Container {
   const env: k8s.EnvVar[] = [
     { name: 'LABEL', value: o.label },
@@ -72,12 +75,6 @@ export function configSidecar(o: {
     { name: 'NAMESPACE', value: o.namespace },
     { name: 'RESOURCE', value: 'configmap' },
     { name: 'UNIQUE_FILENAMES', value: 'true' },
-    ...(o.reloadUrl
-      ? [
-          { name: 'REQ_URL', value: o.reloadUrl },
-          { name: 'REQ_METHOD', value: 'POST' },
-        ]
-      : []),
   ];
   return container({
     name: 'config-sidecar',

@@ -353,16 +353,26 @@ export function prometheusConfig(ctx: StackContext): Config {
   return config;
 }
 
+/**
+ * How often Prometheus compares the checksum of its config and rule files with what it loaded, and
+ * reloads on a change (the auto-reload-config feature): how the SLO rules the sidecar writes are
+ * picked up. No lifecycle API, no signal from another container (docs/adr/0019).
+ */
+export const PROMETHEUS_RELOAD_INTERVAL = '10s';
+
 export function prometheusArgs(ctx: StackContext): string[] {
   const m = ctx.spec.metrics;
   const args = [
     '--config.file=/etc/prometheus/prometheus.yml',
     '--storage.tsdb.path=/prometheus',
     `--storage.tsdb.retention.time=${m?.retention ?? '15d'}`,
-    '--web.enable-lifecycle',
+    // No --web.enable-lifecycle: whoever reaches the port could POST /-/quit. Rule files reload
+    // by themselves (auto-reload-config); SIGHUP still reloads too.
     '--web.enable-otlp-receiver',
     '--web.enable-remote-write-receiver',
     '--enable-feature=exemplar-storage',
+    '--enable-feature=auto-reload-config',
+    `--config.auto-reload-interval=${PROMETHEUS_RELOAD_INTERVAL}`,
   ];
   if (m?.retentionSize) args.push(`--storage.tsdb.retention.size=${m.retentionSize}`);
   return args;
@@ -419,8 +429,8 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
         labelValue: ctx.stack,
         namespace: ctx.namespace,
         folder: SLO_RULES_DIR,
+        // Writes the files only: Prometheus notices the change itself (PROMETHEUS_RELOAD_INTERVAL).
         mount: { name: 'slo-rules', mountPath: SLO_RULES_DIR },
-        reloadUrl: `http://localhost:${PORTS.prometheus}/-/reload`,
       }),
     ],
     volumes: [
