@@ -129,7 +129,9 @@ describe('vigil validate', () => {
   it('refuses an unknown flag by name with exit 2', async () => {
     const c = capture();
     expect(await main(['validate', '--strict', '-f', EXAMPLES_DIR], c.io)).toBe(2);
-    expect(c.err[0]).toMatch(/^unknown flag --strict \(known: -f\/--file, --filename, -h\/--help\)/);
+    expect(c.err[0]).toMatch(
+      /^unknown flag --strict \(known: -f\/--file, --filename, --allowed-image-prefixes, -h\/--help\)/,
+    );
     expect(c.err[0]).toMatch(/usage: vigil validate/);
   });
 
