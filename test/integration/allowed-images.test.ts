@@ -1,10 +1,12 @@
 // --allowed-image-prefixes on the real API server: the operator process runs with the flag; a stack
 // whose spec names an image outside the prefixes is Degraded naming the field (with an Event), and
-// nothing of a stack already running is changed or deleted; a stack within them becomes Ready.
+// nothing of a stack already running is changed or deleted; a stack within them becomes Ready. It
+// runs as a ServiceAccount holding only manifests/rbac/cluster-role.yaml.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { eventually, type RunningOperator, startOperator } from '../support/operator.js';
+import { type ManifestsRoleUser, manifestsRoleUser } from '../support/rbac.js';
 import { CHILD_KINDS, desiredChildren, exampleDoc, liveChildren } from '../support/stacks.js';
 
 const ALLOWED = 'registry.example/';
@@ -12,6 +14,7 @@ const GOOD_IMAGE = 'registry.example/grafana/grafana:12.2.0';
 
 let ns: string;
 let operator: RunningOperator;
+let role: ManifestsRoleUser;
 
 /** examples/core.yaml under another name, with Grafana's image set. */
 const stackDoc = (name: string, image: string) => {
@@ -46,10 +49,18 @@ const grafanaImage = (stack: string) =>
 
 beforeAll(async () => {
   ns = freshNamespace('images');
-  operator = await startOperator(['--namespaces', ns, '--allowed-image-prefixes', ALLOWED]);
+  role = manifestsRoleUser(ns);
+  operator = await startOperator(
+    ['--namespaces', ns, '--allowed-image-prefixes', ALLOWED],
+    {},
+    {
+      kubeconfig: role.kubeconfig,
+    },
+  );
 });
 afterAll(async () => {
   await operator?.stop();
+  role?.remove();
   kubectl(['delete', 'namespace', ns, '--wait=false']);
 });
 

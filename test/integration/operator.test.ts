@@ -1,9 +1,11 @@
-// The operator against the real control plane (API server, controller-manager, scheduler, kwok).
+// The operator against the real control plane (API server, controller-manager, scheduler, kwok), as
+// a ServiceAccount holding only manifests/rbac/cluster-role.yaml (test/support/rbac.ts).
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { eventually, operatorWrites, type RunningOperator, startOperator } from '../support/operator.js';
 import { EXAMPLES_DIR } from '../support/paths.js';
+import { forbiddenRequests, type ManifestsRoleUser, manifestsRoleUser } from '../support/rbac.js';
 import { CHILD_KINDS, desiredChildren, exampleDoc, liveChildren } from '../support/stacks.js';
 
 interface Item {
@@ -13,6 +15,7 @@ interface Item {
 
 let ns: string;
 let operator: RunningOperator;
+let role: ManifestsRoleUser;
 const children = (stack: string) => liveChildren(ns, stack);
 const desired = (file: string, namespace: string) => desiredChildren(exampleDoc(file), namespace);
 
@@ -33,10 +36,12 @@ const resourceVersions = (stack: string) => {
 
 beforeAll(async () => {
   ns = freshNamespace('op');
-  operator = await startOperator(['--namespaces', ns]);
+  role = manifestsRoleUser(ns);
+  operator = await startOperator(['--namespaces', ns], {}, { kubeconfig: role.kubeconfig });
 });
 afterAll(async () => {
   await operator?.stop();
+  role?.remove();
   const problems = operator?.logs.filter((l) => l.level !== 'info' && l.level !== 30) ?? [];
   if (problems.length)
     process.stderr.write(`operator warnings:\n${problems.map((l) => JSON.stringify(l)).join('\n')}\n`);
@@ -121,7 +126,7 @@ describe('the operator', () => {
     await new Promise((r) => setTimeout(r, 3000)); // let child status updates settle
     const since = new Date();
     await new Promise((r) => setTimeout(r, 15_000));
-    expect(operatorWrites(since)).toEqual([]);
+    expect(operatorWrites(since, role.username)).toEqual([]);
   });
 
   it('restores a child deleted by hand within seconds', async () => {
@@ -248,5 +253,11 @@ describe('the operator', () => {
   it('lets the garbage collector remove every child when the stack is deleted', async () => {
     kubectlOk(['delete', 'ostack', 'full', '-n', ns]);
     await eventually('children gone', () => children('full').length === 0, 60_000);
+  });
+
+  it('was never refused by RBAC: no Forbidden in its log, no 403 in the audit log, and it did write', () => {
+    expect(JSON.stringify(operator.logs)).not.toMatch(/Forbidden|HTTP 403/);
+    expect(forbiddenRequests(role.username)).toEqual([]);
+    expect(operatorWrites(undefined, role.username).length).toBeGreaterThan(10);
   });
 });

@@ -9,6 +9,7 @@ import { loadDocs } from '../../cli/files.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { eventually, operatorWrites, type RunningOperator, startOperator } from '../support/operator.js';
 import { EXAMPLES_DIR } from '../support/paths.js';
+import { forbiddenRequests, type ManifestsRoleUser, manifestsRoleUser } from '../support/rbac.js';
 
 let ns: string;
 let operator: RunningOperator;
@@ -75,14 +76,18 @@ async function policyActive(configMap: string, active: boolean): Promise<void> {
 
 /** Applies of one object the operator sent since `since`, refused or not (the audit log). */
 const appliesOf = (name: string, since: Date) =>
-  operatorWrites(since).filter((w) => w.name === name && w.resource === 'configmaps').length;
+  operatorWrites(since, role.username).filter((w) => w.name === name && w.resource === 'configmaps').length;
 
+// The operator holds only manifests/rbac/cluster-role.yaml (test/support/rbac.ts).
+let role: ManifestsRoleUser;
 beforeAll(async () => {
   ns = freshNamespace('errs');
-  operator = await startOperator(['--namespaces', ns]);
+  role = manifestsRoleUser(ns);
+  operator = await startOperator(['--namespaces', ns], {}, { kubeconfig: role.kubeconfig });
 });
 afterAll(async () => {
   await operator?.stop();
+  role?.remove();
   kubectl(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', `refuse-${ns}`]);
 });
 
@@ -163,5 +168,13 @@ describe('a child the API server refuses', () => {
       60_000,
     );
     expect(conditions('slo', name).Degraded.status).toBe('False');
+  });
+});
+
+describe('the operator with the manifests ClusterRole', () => {
+  it('was never refused by RBAC: no Forbidden in its log, no 403 in the audit log, and it did write', () => {
+    expect(JSON.stringify(operator.logs)).not.toMatch(/Forbidden|HTTP 403/);
+    expect(forbiddenRequests(role.username)).toEqual([]);
+    expect(operatorWrites(undefined, role.username).length).toBeGreaterThan(5);
   });
 });

@@ -111,13 +111,19 @@ export async function startOperator(
   };
 }
 
-/** Write requests (create/update/patch/delete) the operator's user sent, from the audit log. */
-export function operatorWrites(since?: Date): { verb: string; resource: string; name?: string; at: string }[] {
+/**
+ * Requests the operator's user sent, from the audit log: `vigil-operator` (operator.kubeconfig), or
+ * the user a test runs it as (test/support/rbac.ts).
+ */
+export function operatorWrites(
+  since?: Date,
+  user = 'vigil-operator',
+): { verb: string; resource: string; name?: string; at: string }[] {
   const out: { verb: string; resource: string; name?: string; at: string }[] = [];
   for (const line of readFileSync(join(clusterDir(), 'audit.log'), 'utf8').split('\n')) {
     if (!line) continue;
     const e = JSON.parse(line);
-    if (e.user?.username !== 'vigil-operator' || e.stage !== 'ResponseComplete') continue;
+    if (e.user?.username !== user || e.stage !== 'ResponseComplete') continue;
     if (since && new Date(e.stageTimestamp) < since) continue;
     out.push({
       verb: e.verb,
