@@ -83,6 +83,39 @@ export const stackRules: readonly CrossFieldRule[] = [
         (a.receivers ?? []).some((x: { name: string }) => x.name === r.receiver),
       ),
   },
+  {
+    at: ['metrics', 'remoteWrite', '*'],
+    rule: '!(has(self.basicAuth) && has(self.bearerTokenSecretRef))',
+    message: 'a remote write takes basicAuth or bearerTokenSecretRef, not both',
+    fieldPath: '.bearerTokenSecretRef',
+    check: (w) => !(has(w, 'basicAuth') && has(w, 'bearerTokenSecretRef')),
+  },
+  {
+    at: ['metrics'],
+    rule: '!has(self.remoteWrite) || self.remoteWrite.all(a, self.remoteWrite.exists_one(b, b.url == a.url))',
+    message: 'remote write URLs must be unique: each sends every sample once',
+    fieldPath: '.remoteWrite',
+    check: (m) =>
+      !has(m, 'remoteWrite') || new Set(m.remoteWrite.map((w: { url: string }) => w.url)).size === m.remoteWrite.length,
+  },
+  {
+    at: ['metrics'],
+    rule: '!has(self.remoteWrite) || self.remoteWrite.all(a, !has(a.name) || self.remoteWrite.exists_one(b, has(b.name) && b.name == a.name))',
+    message: 'remote write names must be unique (Prometheus refuses two queues of one name)',
+    fieldPath: '.remoteWrite',
+    check: (m) => {
+      if (!has(m, 'remoteWrite')) return true;
+      const names = m.remoteWrite.map((w: { name?: string }) => w.name).filter((n: unknown) => n != null);
+      return new Set(names).size === names.length;
+    },
+  },
+  {
+    at: ['metrics', 'remoteWrite', '*', 'queue'],
+    rule: '!has(self.minShards) || !has(self.maxShards) || self.minShards <= self.maxShards',
+    message: 'minShards must not exceed maxShards',
+    fieldPath: '.minShards',
+    check: (q) => !has(q, 'minShards') || !has(q, 'maxShards') || q.minShards <= q.maxShards,
+  },
 ];
 
 export const sloRules: readonly CrossFieldRule[] = [

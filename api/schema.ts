@@ -12,6 +12,7 @@ import type {
   LocalObjectRef,
   ObservabilityStackSpec,
   ObservabilityStackStatus,
+  RemoteWriteSpec,
   ResourceList,
   ResourceRequirements,
   SecretKeyRef,
@@ -19,6 +20,7 @@ import type {
   SLOStatus,
   StorageSpec,
   TargetStatus,
+  ThanosSpec,
 } from './types.js';
 import { SIZE_PROFILES } from './types.js';
 
@@ -112,6 +114,82 @@ const labelSelector: JSONSchemaType<LabelSelector> = {
           operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
           values: { type: 'array', nullable: true, maxItems: 50, items: { type: 'string', maxLength: 63 } },
         },
+      },
+    },
+  },
+};
+
+/** A Secret key reference with every string bounded (remote write credentials). */
+const boundedSecretKeyRef: JSONSchemaType<SecretKeyRef> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'key'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 253, pattern: DNS_NAME_PATTERN },
+    key: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' },
+  },
+};
+
+/** spec.metrics.thanos: the sidecars' and querier's image and sizes (an HA pair only). */
+const thanos: JSONSchemaType<ThanosSpec> = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    'With two or more Prometheus replicas (from size medium, or spec.metrics.replicas): a Thanos sidecar beside each and a querier that deduplicates them.',
+  properties: {
+    image: { type: 'string', nullable: true, minLength: 1, maxLength: 512, description: 'Overrides the pinned image.' },
+    query: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      properties: {
+        replicas: { type: 'integer', nullable: true, minimum: 1, maximum: 10 },
+        resources: { ...resources, nullable: true },
+      },
+    },
+    sidecar: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      properties: { resources: { ...resources, nullable: true } },
+    },
+  },
+};
+
+/** spec.metrics.remoteWrite[*]: Prometheus's remote_write, credentials from Secrets. */
+const remoteWrite: JSONSchemaType<RemoteWriteSpec> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: { type: 'string', minLength: 8, maxLength: 2048, pattern: '^https?://[^\\s]+$' },
+    name: {
+      type: 'string',
+      nullable: true,
+      minLength: 1,
+      maxLength: 63,
+      pattern: DNS_NAME_PATTERN,
+      description: "Prometheus's remote_name label on this queue's metrics.",
+    },
+    basicAuth: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['usernameSecretRef', 'passwordSecretRef'],
+      properties: { usernameSecretRef: boundedSecretKeyRef, passwordSecretRef: boundedSecretKeyRef },
+    },
+    bearerTokenSecretRef: { ...boundedSecretKeyRef, nullable: true },
+    queue: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      description: "Prometheus's queue_config; its defaults where absent.",
+      properties: {
+        capacity: { type: 'integer', nullable: true, minimum: 1, maximum: 1_000_000 },
+        minShards: { type: 'integer', nullable: true, minimum: 1, maximum: 1000 },
+        maxShards: { type: 'integer', nullable: true, minimum: 1, maximum: 1000 },
+        maxSamplesPerSend: { type: 'integer', nullable: true, minimum: 1, maximum: 100_000 },
+        batchSendDeadline: { type: 'string', nullable: true, maxLength: 32, pattern: DURATION_PATTERN },
       },
     },
   },
@@ -320,6 +398,14 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
               pattern: DNS_NAME_PATTERN,
             },
           },
+        },
+        thanos: { ...thanos, nullable: true },
+        remoteWrite: {
+          type: 'array',
+          nullable: true,
+          maxItems: 10,
+          items: remoteWrite,
+          description: 'Long-term stores every Prometheus replica also writes to (remote_write).',
         },
       },
     },

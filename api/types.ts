@@ -128,6 +128,33 @@ export interface ScrapeOperatorSpec {
   /** Where the operator runs (manifests/ installs it into vigil-system). */
   namespace: string;
 }
+/** The Thanos sidecar beside each Prometheus replica and the querier that deduplicates them (two or more replicas). */
+export interface ThanosSpec {
+  /** Overrides the pinned Thanos image (sidecars and querier). */
+  image?: string;
+  query?: { replicas?: number; resources?: ResourceRequirements };
+  sidecar?: { resources?: ResourceRequirements };
+}
+export interface RemoteWriteBasicAuth {
+  usernameSecretRef: SecretKeyRef;
+  passwordSecretRef: SecretKeyRef;
+}
+/** Prometheus's queue_config, field for field. */
+export interface RemoteWriteQueue {
+  capacity?: number;
+  minShards?: number;
+  maxShards?: number;
+  maxSamplesPerSend?: number;
+  batchSendDeadline?: string;
+}
+/** A long-term store every Prometheus replica also writes to. Credentials by Secret reference only. */
+export interface RemoteWriteSpec {
+  url: string;
+  name?: string;
+  basicAuth?: RemoteWriteBasicAuth;
+  bearerTokenSecretRef?: SecretKeyRef;
+  queue?: RemoteWriteQueue;
+}
 export interface MetricsSpec extends ComponentSpec {
   retention: string;
   retentionSize?: string;
@@ -136,6 +163,8 @@ export interface MetricsSpec extends ComponentSpec {
   alertmanager?: AlertmanagerSpec;
   cluster?: ClusterMetricsSpec;
   scrapeOperator?: ScrapeOperatorSpec;
+  thanos?: ThanosSpec;
+  remoteWrite?: RemoteWriteSpec[];
 }
 export interface LogsSpec extends ComponentSpec {
   retention: string;

@@ -131,6 +131,17 @@ export function referencedSecrets(s: ObservabilityStack['spec']): SecretNeed[] {
     const dd = s.correlation.datadog?.apiKeySecretRef;
     if (dd) out.push({ path: 'spec.correlation.datadog.apiKeySecretRef', name: dd.name, key: dd.key });
   }
+  if (s.metrics?.enabled) {
+    // Mounted into every Prometheus pod: a missing one would keep the pods from starting.
+    for (const [i, w] of (s.metrics.remoteWrite ?? []).entries()) {
+      const at = `spec.metrics.remoteWrite[${i}]`;
+      if (w.basicAuth) {
+        out.push({ path: `${at}.basicAuth.usernameSecretRef`, ...w.basicAuth.usernameSecretRef });
+        out.push({ path: `${at}.basicAuth.passwordSecretRef`, ...w.basicAuth.passwordSecretRef });
+      }
+      if (w.bearerTokenSecretRef) out.push({ path: `${at}.bearerTokenSecretRef`, ...w.bearerTokenSecretRef });
+    }
+  }
   if (s.metrics?.enabled && s.metrics.alertmanager?.enabled) {
     for (const [i, r] of (s.alerting?.receivers ?? []).entries()) {
       if (r.slack)

@@ -35,6 +35,12 @@ export const LABEL_GRAFANA_DASHBOARD = 'grafana_dashboard';
 export const NEVER_PROPAGATED_LABELS = [LABEL_INSTANCE] as const;
 export const NEVER_PROPAGATED_PREFIXES = ['argocd.argoproj.io/'] as const;
 
+/**
+ * The external label that tells the replicas of an HA Prometheus pair apart (each pod's name): Thanos
+ * Query deduplicates by it, and it is dropped from alerts so that Alertmanager sees one alert.
+ */
+export const PROMETHEUS_REPLICA_LABEL = 'prometheus_replica';
+
 /** The uids of the datasources every stack's Grafana provisions; dashboards refer to them by uid. */
 export const DATASOURCE_UIDS = { prometheus: 'prometheus', loki: 'loki', tempo: 'tempo' } as const;
 

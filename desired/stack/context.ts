@@ -17,6 +17,9 @@ export const PORTS = {
   tempo: 3200,
   grafana: 3000,
   correlator: 8080,
+  /** Thanos's gRPC StoreAPI (the sidecar beside each Prometheus) and HTTP port (the querier's API). */
+  thanosGrpc: 10901,
+  thanosHttp: 10902,
 } as const;
 
 export interface StackContext {
@@ -54,6 +57,15 @@ export function componentSpec(
       return spec.metrics;
     case 'alertmanager':
       return spec.metrics?.alertmanager;
+    // The querier runs the sidecars' image; on only with an HA pair (stackContext).
+    case 'thanos-query':
+      return (
+        spec.metrics && {
+          enabled: spec.metrics.enabled,
+          image: spec.metrics.thanos?.image,
+          ...spec.metrics.thanos?.query,
+        }
+      );
     case 'loki':
       return spec.logs;
     case 'tempo':
@@ -76,6 +88,7 @@ export const SPEC_PATHS: Record<ComponentName, string> = {
   agent: 'spec.collector.agent',
   prometheus: 'spec.metrics',
   alertmanager: 'spec.metrics.alertmanager',
+  'thanos-query': 'spec.metrics.thanos.query',
   loki: 'spec.logs',
   tempo: 'spec.traces',
   grafana: 'spec.grafana',
@@ -92,6 +105,8 @@ const ENABLED_BY_DEFAULT: Record<ComponentName, boolean> = {
   agent: true,
   prometheus: true,
   alertmanager: true,
+  // Also needs two or more Prometheus replicas (stackContext).
+  'thanos-query': true,
   loki: false,
   tempo: false,
   grafana: true,
@@ -122,6 +137,8 @@ export function stackContext(stack: ObservabilityStack): StackContext {
       return [c, sizing(spec.size ?? 'small', c, o)];
     }),
   ) as Record<ComponentName, Sizing>;
+  // An HA pair (or more): every replica's sidecar behind one deduplicating querier.
+  on['thanos-query'] = on.prometheus && size.prometheus.replicas > 1;
   return {
     stack: name,
     namespace,

@@ -22,6 +22,7 @@ import {
   service,
   serviceAccount,
 } from './pod.js';
+import { metricsQuery } from './wiring.js';
 
 const DASHBOARDS_DIR = '/var/lib/grafana/dashboards';
 
@@ -48,7 +49,8 @@ export function grafanaDatasources(ctx: StackContext): Config {
       type: 'prometheus',
       uid: DATASOURCE_UIDS.prometheus,
       access: 'proxy',
-      url: `http://${ctx.host('prometheus')}:${PORTS.prometheus}`,
+      // Thanos Query in front of an HA pair: one deduplicated series per replica pair.
+      url: metricsQuery(ctx).url,
       isDefault: true,
       jsonData: {
         httpMethod: 'POST',

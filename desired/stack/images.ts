@@ -16,6 +16,11 @@ export const PROMETHEUS_VERSION = '3.5.0';
 export const ALERTMANAGER_VERSION = '0.35.0';
 /** hack/build-node-exporter.sh builds the same release for the cluster-metrics tests. */
 export const NODE_EXPORTER_VERSION = '1.12.1';
+/**
+ * The Prometheus sidecar and the deduplicating querier of an HA pair (one image); hack/build-thanos.sh
+ * builds the same release for the HA test.
+ */
+export const THANOS_VERSION = '0.42.4';
 
 export const IMAGES = {
   collector: `otel/opentelemetry-collector-contrib:${OTELCOL_VERSION}`,
@@ -23,6 +28,7 @@ export const IMAGES = {
   prometheus: `quay.io/prometheus/prometheus:v${PROMETHEUS_VERSION}`,
   alertmanager: `quay.io/prometheus/alertmanager:v${ALERTMANAGER_VERSION}`,
   nodeExporter: `quay.io/prometheus/node-exporter:v${NODE_EXPORTER_VERSION}`,
+  thanos: `quay.io/thanos/thanos:v${THANOS_VERSION}`,
   loki: `docker.io/grafana/loki:${LOKI_VERSION}`,
   tempo: `docker.io/grafana/tempo:${TEMPO_VERSION}`,
   grafana: 'docker.io/grafana/grafana:12.2.0',

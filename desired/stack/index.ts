@@ -22,6 +22,8 @@ import { prometheusChart } from './prometheus.js';
 import type { RemediationRouting } from './remediation.js';
 import { samplerChart } from './sampler.js';
 import { tempoChart } from './tempo.js';
+import { thanosQueryChart } from './thanos-query.js';
+import { metricsQuery } from './wiring.js';
 
 export interface KubeObject {
   apiVersion: string;
@@ -48,6 +50,7 @@ const CHARTS: Record<ComponentName, ChartFn> = {
   agent: agentChart,
   prometheus: prometheusChart,
   alertmanager: alertmanagerChart,
+  'thanos-query': thanosQueryChart,
   loki: lokiChart,
   tempo: tempoChart,
   grafana: grafanaChart,
@@ -151,7 +154,8 @@ export function stackEndpoints(stack: ObservabilityStack): Record<string, string
   const url = (c: ComponentName, port: number) => `http://${ctx.host(c)}:${port}`;
   const out: Record<string, string> = {};
   if (ctx.on.grafana) out.grafana = url('grafana', PORTS.grafana);
-  if (ctx.on.prometheus) out.prometheus = url('prometheus', PORTS.prometheus);
+  // PromQL: Thanos Query in front of an HA pair (wiring.ts's metricsQuery); the SLO budget reader reads it.
+  if (ctx.on.prometheus) out.prometheus = metricsQuery(ctx).url;
   if (ctx.on.alertmanager) out.alertmanager = url('alertmanager', PORTS.alertmanager);
   if (ctx.on.collector) {
     out.otlpGrpc = url('collector', PORTS.otlpGrpc);

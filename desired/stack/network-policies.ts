@@ -6,7 +6,14 @@ import type { LabelSelector } from '../../api/types.js';
 import { LABEL_STACK } from '../../conventions/index.js';
 import { PORTS, type StackContext } from './context.js';
 import { type ComponentName, componentLabels, selectorLabels } from './labels.js';
-import { containerPorts, type Flow, hostNetworkComponents, type KubeObject, stackFlows } from './wiring.js';
+import {
+  containerPorts,
+  type Flow,
+  hostNetworkComponents,
+  type KubeObject,
+  metricsQuery,
+  stackFlows,
+} from './wiring.js';
 
 /** The label every namespace carries with its own name (set by the API server). */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
@@ -65,7 +72,7 @@ export function grafanaPeers(ctx: StackContext): Peer[] {
   return allow.map((p) => (p.namespaceSelector || p.podSelector ? { ...p } : { podSelector: {} }));
 }
 
-/** The operator's namespace: the SLO budget reader queries Prometheus. */
+/** The operator's namespace: the SLO budget reader queries Prometheus (or Thanos Query: wiring.ts's metricsQuery). */
 export function operatorNamespace(ctx: StackContext): string {
   return ctx.spec.metrics?.scrapeOperator?.namespace ?? OPERATOR_NAMESPACE;
 }
@@ -88,8 +95,9 @@ function ingressRules(ctx: StackContext, c: ComponentName, flows: Flow[], ports:
   // An empty `from` would be everyone: an empty list of peers means no rule at all.
   const grafana = c === 'grafana' ? grafanaPeers(ctx) : [];
   if (grafana.length) rules.push({ from: grafana, ports: tcp([PORTS.grafana]) });
-  if (c === 'prometheus') {
-    rules.push({ from: [{ namespaceSelector: byName([operatorNamespace(ctx)]) }], ports: tcp([PORTS.prometheus]) });
+  const query = metricsQuery(ctx);
+  if (c === query.to) {
+    rules.push({ from: [{ namespaceSelector: byName([operatorNamespace(ctx)]) }], ports: tcp([query.port]) });
   }
   return rules;
 }

@@ -4,6 +4,7 @@
 import type { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import yaml from 'js-yaml';
+import type { SecretKeyRef } from '../../api/types.js';
 import {
   ClusterJobs,
   LABEL_COMPONENT,
@@ -11,10 +12,11 @@ import {
   LABEL_RULES_FOR,
   LABEL_STACK,
   OPERATOR_APP_NAME,
+  PROMETHEUS_REPLICA_LABEL,
 } from '../../conventions/index.js';
 import { clusterRole } from './cluster-rbac.js';
 import { collectedBy } from './collection.js';
-import { PORTS, type StackContext } from './context.js';
+import { PORTS, placeholder, type StackContext } from './context.js';
 import { CORRELATOR_AUTH_KEYS, correlatorAuthSecretName } from './correlator.js';
 import { IMAGES } from './images.js';
 import type { ComponentName } from './labels.js';
@@ -32,6 +34,7 @@ import {
   statefulSet,
 } from './pod.js';
 import { stackAlertFiles } from './stack-alerts.js';
+import { prometheusStoresService } from './thanos-query.js';
 
 export const RULES_DIR = '/etc/prometheus/rules';
 const SLO_RULES_DIR = `${RULES_DIR}/slo`;
@@ -45,6 +48,7 @@ const METRICS_PORT: Partial<Record<ComponentName, string>> = {
   tempo: 'http',
   grafana: 'http',
   correlator: 'http',
+  'thanos-query': 'http',
 };
 
 type Config = Record<string, unknown>;
@@ -308,6 +312,92 @@ export function prometheusClusterRules(ctx: StackContext): k8s.PolicyRule[] {
   return rules;
 }
 
+// ---- HA pair (two or more replicas): docs/adr/0016-prometheus-ha-thanos.md ----
+
+/** Two or more replicas: each with its own replica label and a Thanos sidecar, behind Thanos Query. */
+export const prometheusHA = (ctx: StackContext): boolean => ctx.on['thanos-query'];
+
+/** Where the referenced remote write credentials are mounted: `<dir>/<Secret>/<key>`. */
+const REMOTE_WRITE_SECRETS_DIR = '/etc/prometheus/remote-write';
+const secretPath = (ref: SecretKeyRef) => `${REMOTE_WRITE_SECRETS_DIR}/${ref.name}/${ref.key}`;
+
+/** spec.metrics.remoteWrite as Prometheus's remote_write, credentials read from the mounted Secrets. */
+export function remoteWriteConfig(ctx: StackContext): Config[] {
+  return (ctx.spec.metrics?.remoteWrite ?? []).map((w) => {
+    const q = w.queue;
+    const queue: Config = {
+      ...(q?.capacity !== undefined && { capacity: q.capacity }),
+      ...(q?.minShards !== undefined && { min_shards: q.minShards }),
+      ...(q?.maxShards !== undefined && { max_shards: q.maxShards }),
+      ...(q?.maxSamplesPerSend !== undefined && { max_samples_per_send: q.maxSamplesPerSend }),
+      ...(q?.batchSendDeadline !== undefined && { batch_send_deadline: q.batchSendDeadline }),
+    };
+    return {
+      url: w.url,
+      ...(w.name && { name: w.name }),
+      ...(w.basicAuth && {
+        basic_auth: {
+          username_file: secretPath(w.basicAuth.usernameSecretRef),
+          password_file: secretPath(w.basicAuth.passwordSecretRef),
+        },
+      }),
+      ...(w.bearerTokenSecretRef && {
+        authorization: { type: 'Bearer', credentials_file: secretPath(w.bearerTokenSecretRef) },
+      }),
+      ...(Object.keys(queue).length && { queue_config: queue }),
+    };
+  });
+}
+
+/** One projected volume with every Secret key the remote writes name; undefined without any. */
+function remoteWriteSecretsVolume(ctx: StackContext): k8s.Volume | undefined {
+  const keys = new Map<string, Set<string>>();
+  for (const w of ctx.spec.metrics?.remoteWrite ?? []) {
+    const refs = [w.basicAuth?.usernameSecretRef, w.basicAuth?.passwordSecretRef, w.bearerTokenSecretRef];
+    for (const r of refs) if (r) keys.set(r.name, (keys.get(r.name) ?? new Set()).add(r.key));
+  }
+  if (!keys.size) return undefined;
+  const sources = [...keys.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, ks]) => ({
+      secret: { name, items: [...ks].sort().map((key) => ({ key, path: `${name}/${key}` })) },
+    }));
+  return { name: 'remote-write-secrets', projected: { sources, defaultMode: 0o440 } };
+}
+
+/**
+ * The Thanos sidecar beside each replica: serves the replica's TSDB as a StoreAPI to Thanos Query.
+ * It never reloads Prometheus (no --reloader flags): that is the rules sidecar's job.
+ */
+export function thanosSidecarArgs(): string[] {
+  return [
+    'sidecar',
+    `--prometheus.url=http://localhost:${PORTS.prometheus}`,
+    '--tsdb.path=/prometheus',
+    `--grpc-address=0.0.0.0:${PORTS.thanosGrpc}`,
+    `--http-address=0.0.0.0:${PORTS.thanosHttp}`,
+    '--log.format=json',
+  ];
+}
+
+function thanosSidecar(ctx: StackContext): k8s.Container {
+  return container({
+    name: 'thanos-sidecar',
+    image: ctx.spec.metrics?.thanos?.image ?? IMAGES.thanos,
+    args: thanosSidecarArgs(),
+    ports: [
+      { name: 'grpc', port: PORTS.thanosGrpc },
+      { name: 'thanos-http', port: PORTS.thanosHttp },
+    ],
+    mounts: [{ name: 'data', mountPath: '/prometheus', readOnly: true }],
+    resources: {
+      requests: { cpu: '50m', memory: '128Mi', ...ctx.spec.metrics?.thanos?.sidecar?.resources?.requests },
+      limits: { memory: '512Mi', ...ctx.spec.metrics?.thanos?.sidecar?.resources?.limits },
+    },
+    probe: { path: '/-/ready', port: 'thanos-http' },
+  });
+}
+
 /** prometheus.yml for a stack; exported for `promtool check config`. */
 export function prometheusConfig(ctx: StackContext): Config {
   const interval = ctx.spec.metrics?.scrapeInterval ?? '30s';
@@ -326,14 +416,26 @@ export function prometheusConfig(ctx: StackContext): Config {
     global: {
       scrape_interval: interval,
       evaluation_interval: interval,
-      external_labels: { vigil_stack: ctx.stack, vigil_namespace: ctx.namespace },
+      external_labels: {
+        vigil_stack: ctx.stack,
+        vigil_namespace: ctx.namespace,
+        // Prometheus expands ${POD_NAME} from its environment (the pod's name, from the downward API).
+        ...(prometheusHA(ctx) && { [PROMETHEUS_REPLICA_LABEL]: placeholder('POD_NAME') }),
+      },
     },
     rule_files: [`${STACK_RULES_DIR}/*.yaml`, `${SLO_RULES_DIR}/*`],
     scrape_configs: jobs,
     storage: { exemplars: { max_exemplars: 100000 } },
   };
+  const remoteWrite = remoteWriteConfig(ctx);
+  if (remoteWrite.length) config.remote_write = remoteWrite;
   if (ctx.on.alertmanager) {
     config.alerting = {
+      // Both replicas send each alert without their replica label: Alertmanager sees one alert.
+      ...(prometheusHA(ctx) && {
+        alert_relabel_configs: [{ regex: PROMETHEUS_REPLICA_LABEL, action: 'labeldrop' }],
+      }),
+      // Every Alertmanager pod, not the Service: the mesh deduplicates what each one is sent.
       alertmanagers: [
         {
           kubernetes_sd_configs: [
@@ -403,6 +505,8 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
   const clusterRules = prometheusClusterRules(ctx);
   if (clusterRules.length) clusterRole(scope, ctx, c, clusterRules);
   const size = ctx.size.prometheus;
+  const ha = prometheusHA(ctx);
+  const secrets = remoteWriteSecretsVolume(ctx);
   const pod = podTemplate(ctx, c, {
     uid: 65534,
     apiAccess: true,
@@ -412,6 +516,8 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
         name: 'prometheus',
         image: ctx.spec.metrics?.image ?? IMAGES.prometheus,
         args: prometheusArgs(ctx),
+        // The replica label's value (prometheus.yml's ${POD_NAME}).
+        env: ha ? [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] : undefined,
         ports: [{ name: 'http', port: PORTS.prometheus }],
         mounts: [
           { name: 'config', mountPath: '/etc/prometheus/prometheus.yml', subPath: 'prometheus.yml', readOnly: true },
@@ -419,6 +525,7 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
           { name: 'slo-rules', mountPath: SLO_RULES_DIR, readOnly: true },
           { name: 'data', mountPath: '/prometheus' },
           ...(ctx.on.correlator ? [{ name: 'correlator-auth', mountPath: CORRELATOR_SECRET_DIR, readOnly: true }] : []),
+          ...(secrets ? [{ name: secrets.name, mountPath: REMOTE_WRITE_SECRETS_DIR, readOnly: true }] : []),
         ],
         resources: size.resources,
         probe: { path: '/-/ready', port: 'http' },
@@ -432,12 +539,14 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
         // Writes the files only: Prometheus notices the change itself (PROMETHEUS_RELOAD_INTERVAL).
         mount: { name: 'slo-rules', mountPath: SLO_RULES_DIR },
       }),
+      ...(ha ? [thanosSidecar(ctx)] : []),
     ],
     volumes: [
       configMapVolume('config', ctx.name(c)),
       configMapVolume('stack-rules', `${ctx.name(c)}-rules`),
       emptyDir('slo-rules'),
       ...(ctx.on.correlator ? [correlatorAuthVolume(ctx)] : []),
+      ...(secrets ? [secrets] : []),
     ],
   });
   statefulSet(scope, ctx, c, pod, {
@@ -450,4 +559,12 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
     },
   });
   service(scope, ctx, c, [{ name: 'http', port: PORTS.prometheus }]);
+  // Thanos Query finds every replica's sidecar through this Service's DNS (one A record per pod).
+  if (ha) {
+    service(scope, ctx, c, [{ name: 'grpc', port: PORTS.thanosGrpc }], {
+      id: 'stores',
+      name: prometheusStoresService(ctx),
+      headless: true,
+    });
+  }
 }

@@ -21,6 +21,8 @@ const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
     agent: [1, '25m', '64Mi', '128Mi'],
     prometheus: [1, '100m', '256Mi', '512Mi', '2Gi'],
     alertmanager: [1, '10m', '32Mi', '64Mi', '256Mi'],
+    // Only with two or more Prometheus replicas (the HA pair it deduplicates).
+    'thanos-query': [2, '25m', '64Mi', '128Mi'],
     loki: [1, '50m', '128Mi', '512Mi', '2Gi'],
     tempo: [1, '50m', '128Mi', '512Mi', '2Gi'],
     grafana: [1, '50m', '128Mi', '256Mi'],
@@ -36,6 +38,8 @@ const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
     agent: [1, '100m', '128Mi', '256Mi'],
     prometheus: [1, '250m', '1Gi', '2Gi', '20Gi'],
     alertmanager: [1, '20m', '64Mi', '128Mi', '1Gi'],
+    // Only with two or more Prometheus replicas (the HA pair it deduplicates).
+    'thanos-query': [2, '50m', '128Mi', '256Mi'],
     loki: [1, '200m', '512Mi', '1Gi', '20Gi'],
     tempo: [1, '200m', '512Mi', '1Gi', '20Gi'],
     grafana: [1, '100m', '256Mi', '512Mi'],
@@ -48,8 +52,11 @@ const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
     sampler: [2, '500m', '512Mi', '1Gi'],
     // One pod per node; its replicas is not used.
     agent: [1, '200m', '256Mi', '512Mi'],
-    prometheus: [1, '1', '4Gi', '8Gi', '100Gi'],
+    // From medium on an HA pair behind Thanos Query (docs/adr/0016-prometheus-ha-thanos.md).
+    prometheus: [2, '1', '4Gi', '8Gi', '100Gi'],
     alertmanager: [2, '50m', '128Mi', '256Mi', '2Gi'],
+    // Only with two or more Prometheus replicas (the HA pair it deduplicates).
+    'thanos-query': [2, '200m', '512Mi', '1Gi'],
     loki: [1, '1', '2Gi', '4Gi', '100Gi'],
     tempo: [1, '1', '2Gi', '4Gi', '100Gi'],
     grafana: [1, '200m', '512Mi', '1Gi'],
@@ -62,8 +69,10 @@ const PROFILES: Record<SizeProfile, Record<ComponentName, Row>> = {
     sampler: [3, '1', '1Gi', '2Gi'],
     // One pod per node; its replicas is not used.
     agent: [1, '500m', '512Mi', '1Gi'],
-    prometheus: [1, '2', '16Gi', '32Gi', '500Gi'],
+    prometheus: [2, '2', '16Gi', '32Gi', '500Gi'],
     alertmanager: [3, '100m', '256Mi', '512Mi', '5Gi'],
+    // Only with two or more Prometheus replicas (the HA pair it deduplicates).
+    'thanos-query': [2, '500m', '1Gi', '2Gi'],
     loki: [1, '2', '8Gi', '16Gi', '500Gi'],
     tempo: [1, '2', '8Gi', '16Gi', '500Gi'],
     grafana: [1, '500m', '1Gi', '2Gi'],

@@ -5,7 +5,7 @@
 // and its Alertmanagers). One source: the NetworkPolicies (network-policies.ts) allow exactly these.
 import yaml from 'js-yaml';
 import { LABEL_COMPONENT, LABEL_STACK } from '../../conventions/index.js';
-import type { StackContext } from './context.js';
+import { PORTS, type StackContext } from './context.js';
 import { COMPONENTS, type ComponentName } from './labels.js';
 
 /** A rendered object as far as the wiring reads it (index.ts's KubeObject). */
@@ -20,6 +20,18 @@ export interface Flow {
   from: ComponentName;
   to: ComponentName;
   port: number;
+}
+
+/**
+ * Where the stack's metrics are queried with PromQL: Thanos Query in front of an HA pair (it
+ * deduplicates the replicas), else the one Prometheus. Grafana's Prometheus datasource,
+ * status.endpoints.prometheus and the operator's SLO budget reader (which reads that endpoint, from
+ * the operator's namespace: an outside source network-policies.ts admits here) all use it.
+ */
+export function metricsQuery(ctx: StackContext): { to: 'prometheus' | 'thanos-query'; port: number; url: string } {
+  const to = ctx.on['thanos-query'] ? 'thanos-query' : 'prometheus';
+  const port = to === 'thanos-query' ? PORTS.thanosHttp : PORTS.prometheus;
+  return { to, port, url: `http://${ctx.host(to)}:${port}` };
 }
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);

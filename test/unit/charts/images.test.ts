@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { IMAGES, LOKI_VERSION, OTELCOL_VERSION, PROMETHEUS_VERSION } from '../../../desired/stack/images.js';
+import {
+  IMAGES,
+  LOKI_VERSION,
+  OTELCOL_VERSION,
+  PROMETHEUS_VERSION,
+  THANOS_VERSION,
+} from '../../../desired/stack/images.js';
 import { REPO } from './stacks.js';
 
 const read = (p: string) => readFileSync(join(REPO, p), 'utf8');
@@ -38,6 +44,12 @@ describe('pinned versions', () => {
     expect(read('hack/tools/alertmanager/go.mod')).toContain(`github.com/prometheus/alertmanager v${am}`);
     // amtool checks the config the image reads: the same release.
     expect(IMAGES.alertmanager).toBe(`quay.io/prometheus/alertmanager:v${am}`);
+  });
+
+  it('runs the HA test with the Thanos release the sidecars and querier deploy', () => {
+    expect(IMAGES.thanos).toBe(`quay.io/thanos/thanos:v${THANOS_VERSION}`);
+    expect(scriptVar('hack/build-thanos.sh', 'THANOS_VERSION')).toBe(THANOS_VERSION);
+    expect(read('hack/tools/thanos/go.mod')).toContain(`github.com/thanos-io/thanos v${THANOS_VERSION}`);
   });
 
   it('checks Prometheus configs with the promtool of the Prometheus version the image runs', () => {

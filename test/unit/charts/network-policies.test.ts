@@ -248,15 +248,19 @@ describe.each(STACKS)('%s', (_name, make) => {
     }
   });
 
-  it('lets its namespace reach Grafana, the operator reach Prometheus, and no outsider anything else', () => {
+  it('lets its namespace reach Grafana, the operator reach Prometheus (Thanos Query with an HA pair), and no outsider anything else', () => {
     const outsiders = [other(ns), other('elsewhere'), other('vigil-system')];
+    // The SLO budget reader's endpoint: the querier in front of an HA pair, else Prometheus.
+    const query = r.pods.has('thanos-query')
+      ? { c: 'thanos-query', port: PORTS.thanosHttp }
+      : { c: 'prometheus', port: PORTS.prometheus };
     for (const [c, dst] of r.pods) {
       if (dst.hostNetwork) continue;
       for (const port of new Set(dst.ports.values())) {
         for (const src of outsiders) {
           const expected =
             (c === 'grafana' && port === PORTS.grafana && src.namespace === ns) ||
-            (c === 'prometheus' && port === PORTS.prometheus && src.namespace === 'vigil-system') ||
+            (c === query.c && port === query.port && src.namespace === 'vigil-system') ||
             ((c === 'collector' || c === 'agent') &&
               (port === PORTS.otlpGrpc || port === PORTS.otlpHttp) &&
               src.namespace === ns);
@@ -357,6 +361,22 @@ describe('sources a stack names', () => {
     expect(allowed(r.policies, other('ingress', { app: 'proxy' }), dst, PORTS.grafana)).toBe(true);
     expect(allowed(r.policies, other('ingress', { app: 'other' }), dst, PORTS.grafana)).toBe(false);
     expect(allowed(r.policies, other('observability'), dst, PORTS.grafana)).toBe(false);
+  });
+
+  it('an HA pair: Grafana and the budget reader query Thanos Query, and only the querier reaches the sidecars', () => {
+    const r = rendered(aStack({ metrics: { replicas: 2 } as never }));
+    expect(r.flows).toContain(`grafana>thanos-query:${PORTS.thanosHttp}`);
+    expect(r.flows).toContain(`thanos-query>prometheus:${PORTS.thanosGrpc}`);
+    expect(r.flows).not.toContain(`grafana>prometheus:${PORTS.prometheus}`);
+    const prom = r.pods.get('prometheus') as Pod;
+    const query = r.pods.get('thanos-query') as Pod;
+    expect(allowed(r.policies, query, prom, PORTS.thanosGrpc)).toBe(true);
+    for (const src of [r.pods.get('grafana') as Pod, other('observability'), other('vigil-system')]) {
+      expect(allowed(r.policies, src, prom, PORTS.thanosGrpc)).toBe(false);
+    }
+    expect(allowed(r.policies, other('vigil-system'), query, PORTS.thanosHttp)).toBe(true);
+    expect(allowed(r.policies, other('vigil-system'), prom, PORTS.prometheus)).toBe(false);
+    expect(allowed(r.policies, other('elsewhere'), query, PORTS.thanosHttp)).toBe(false);
   });
 
   it('the operator namespace spec.metrics.scrapeOperator names is the one that reaches Prometheus', () => {

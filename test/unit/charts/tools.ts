@@ -26,11 +26,16 @@ function scriptVersion(script: string, name: string): string {
 }
 
 export const ALERTMANAGER_VERSION = scriptVersion('hack/build-alertmanager.sh', 'ALERTMANAGER_VERSION');
+export const THANOS_VERSION = scriptVersion('hack/build-thanos.sh', 'THANOS_VERSION');
 
 export const otelcol = () => tool('otelcol', OTELCOL_VERSION, 'otelcol', 'ensure-otelcol');
 export const promtool = () => tool('promtool', PROMETHEUS_VERSION, 'promtool', 'ensure-promtool-modules');
 export const amtool = () => tool('alertmanager', ALERTMANAGER_VERSION, 'amtool', 'ensure-alertmanager');
 export const alertmanager = () => tool('alertmanager', ALERTMANAGER_VERSION, 'alertmanager', 'ensure-alertmanager');
+/** The Prometheus server of the image's release (hack/build-prometheus.sh). */
+export const prometheus = () => tool('prometheus', PROMETHEUS_VERSION, 'prometheus', 'ensure-prometheus');
+/** One binary for the sidecar and the querier (hack/build-thanos.sh). */
+export const thanos = () => tool('thanos', THANOS_VERSION, 'thanos', 'ensure-thanos');
 
 /** Runs a validator; returns its combined output, throwing it with the exit code on failure. */
 export function run(bin: string, args: string[], env: Record<string, string> = {}): string {

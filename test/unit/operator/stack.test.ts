@@ -37,6 +37,25 @@ describe('referencedSecrets', () => {
     ]);
     expect(referencedSecrets(spec({ grafana: { enabled: false, adminSecretRef: { name: 'admin' } } }))).toEqual([]);
   });
+
+  it('names each remote write credential by its list index, only while metrics are on', () => {
+    const remoteWrite = [
+      {
+        url: 'https://lts.example/api/v1/push',
+        basicAuth: { usernameSecretRef: { name: 'lts', key: 'user' }, passwordSecretRef: { name: 'lts', key: 'pass' } },
+      },
+      { url: 'https://other.example/write', bearerTokenSecretRef: { name: 'tok', key: 'token' } },
+    ];
+    const s = spec({ grafana: { enabled: false }, metrics: { enabled: true, remoteWrite } });
+    expect(referencedSecrets(s)).toEqual([
+      { path: 'spec.metrics.remoteWrite[0].basicAuth.usernameSecretRef', name: 'lts', key: 'user' },
+      { path: 'spec.metrics.remoteWrite[0].basicAuth.passwordSecretRef', name: 'lts', key: 'pass' },
+      { path: 'spec.metrics.remoteWrite[1].bearerTokenSecretRef', name: 'tok', key: 'token' },
+    ]);
+    expect(referencedSecrets(spec({ grafana: { enabled: false }, metrics: { enabled: false, remoteWrite } }))).toEqual(
+      [],
+    );
+  });
 });
 
 describe('workloadReady', () => {
