@@ -12,6 +12,10 @@ import { container, deployment, podTemplate, service, serviceAccount } from './p
 /** The headless Service over the Prometheus pods' sidecars: one DNS A record per pod. */
 export const prometheusStoresService = (ctx: StackContext): string => `${ctx.name('prometheus')}-headless`;
 
+/** Every Prometheus replica's sidecar, by the DNS name of their headless Service. */
+export const prometheusStores = (ctx: StackContext): string =>
+  `dns+${prometheusStoresService(ctx)}.${ctx.namespace}.svc:${PORTS.thanosGrpc}`;
+
 /** The querier's arguments: its listen addresses, the replica label, the sidecars by DNS. */
 export function thanosQueryArgs(ctx: StackContext): string[] {
   return [
@@ -19,8 +23,9 @@ export function thanosQueryArgs(ctx: StackContext): string[] {
     `--http-address=0.0.0.0:${PORTS.thanosHttp}`,
     `--grpc-address=0.0.0.0:${PORTS.thanosGrpc}`,
     `--query.replica-label=${PROMETHEUS_REPLICA_LABEL}`,
-    // dns+: every A record of the headless Service, each on the sidecars' gRPC port.
-    `--endpoint=dns+${prometheusStoresService(ctx)}.${ctx.namespace}.svc:${PORTS.thanosGrpc}`,
+    // dns+: every A record of the headless Service, each on the sidecars' gRPC port (--endpoint's
+    // successor: the endpoint list as inline YAML, here in its JSON form).
+    `--endpoint.sd-config=${JSON.stringify({ endpoints: [{ address: prometheusStores(ctx) }] })}`,
     '--log.format=json',
   ];
 }

@@ -13,9 +13,10 @@
 //   --web.listen-address=127.0.S.(i+1):9090 (rendered: the default :9090), the sidecar's
 //   --prometheus.url=http://localhost:9090 and its 0.0.0.0 listen addresses name that address (the
 //   rendered ports stay), and the querier's listen addresses name its own;
-// - DNS: the querier's --endpoint=dns+<stack>-prometheus-headless.<ns>.svc:10901 becomes one
-//   --endpoint per pod address on the same port (the A records that headless Service answers with;
-//   the endpoints test proves the Service and port are rendered and reach the sidecars);
+// - DNS: the querier's one endpoint dns+<stack>-prometheus-headless.<ns>.svc:10901 (in
+//   --endpoint.sd-config) becomes one endpoint per pod address on the same port (the A records that
+//   headless Service answers with; the endpoints test proves the Service and port are rendered and
+//   reach the sidecars);
 // - the kubelet: $(POD_NAME), which the rendered env takes from metadata.name, is set to the pod
 //   name `<stack>-prometheus-<i>` a StatefulSet gives;
 // - paths: --config.file, --storage.tsdb.path and the sidecar's --tsdb.path point into a
@@ -90,11 +91,15 @@ function sidecarArgs(i: number, dir: string): string[] {
 /** The rendered querier arguments, at address `at`, without the flags `drop` names. */
 function queryArgs(at: string, drop: (a: string) => boolean = () => false): string[] {
   const headless = `dns+${promName}-headless.${namespace}.svc:${PORTS.thanosGrpc}`;
+  const pods = { endpoints: [0, 1].map((i) => ({ address: `${ip(i)}:${PORTS.thanosGrpc}` })) };
   return (queryCtr.args as string[])
     .filter((a) => !drop(a))
     .flatMap((a) => {
-      if (a === `--endpoint=${headless}`) return [0, 1].map((i) => `--endpoint=${ip(i)}:${PORTS.thanosGrpc}`);
-      if (a.startsWith('--endpoint=')) throw new Error(`the test does not know the rendered ${a}`);
+      if (a.startsWith('--endpoint.sd-config=')) {
+        expect(yaml.load(a.slice('--endpoint.sd-config='.length))).toEqual({ endpoints: [{ address: headless }] });
+        return [`--endpoint.sd-config=${JSON.stringify(pods)}`];
+      }
+      if (a.startsWith('--endpoint')) throw new Error(`the test does not know the rendered ${a}`);
       if (a === `--http-address=0.0.0.0:${PORTS.thanosHttp}`) return [`--http-address=${at}:${PORTS.thanosHttp}`];
       if (a === `--grpc-address=0.0.0.0:${PORTS.thanosGrpc}`) return [`--grpc-address=${at}:${PORTS.thanosGrpc}`];
       return [a];
