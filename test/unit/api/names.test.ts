@@ -23,7 +23,8 @@ function everyComponentOn(extra: Record<string, unknown> = {}): Record<string, u
   for (const c of COMPONENTS) {
     // The agent and the sampling tier have no switch of their own: daemonset mode and tail
     // sampling turn them on (the second WIDE stack below).
-    if (c === 'agent' || c === 'sampler') continue;
+    // Thanos Query has none either: two Prometheus replicas turn it on (the first WIDE stack).
+    if (c === 'agent' || c === 'sampler' || c === 'thanos-query') continue;
     let node = spec;
     for (const key of SPEC_PATHS[c].split('.').slice(1)) {
       node[key] ??= {};
@@ -43,7 +44,7 @@ function filled(doc: Record<string, unknown>): ObservabilityStack {
 
 /** Stacks that render as many children, with names as long, as any spec can. */
 const WIDE: Record<string, ObservabilityStack> = {
-  'every component': filled(aStack(everyComponentOn())),
+  'every component': filled(aStack(everyComponentOn({ metrics: { replicas: 2 } }))),
   'every component, collector as a DaemonSet, tail sampling': filled(
     aStack(everyComponentOn({ collector: { mode: 'daemonset', sampling: { errors: true } } })),
   ),
