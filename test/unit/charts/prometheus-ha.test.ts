@@ -5,7 +5,8 @@
 // Thanos Query the RENDERED querier arguments (hack/build-thanos.sh). Both replicas scrape one
 // target; the querier returns ONE deduplicated series for it, and still answers with one
 // Prometheus stopped, and with that replica's sidecar gone too. Both replicas' alerts reach the
-// Alertmanager API without the replica label, so Alertmanager sees one alert.
+// Alertmanager API without the replica label, so Alertmanager sees one alert, and each replica's
+// rendered remote write reaches a store with the basic-auth credentials of its Secret.
 //
 // What the test substitutes, and only that, because a pod's network is not 127.0.0.x and there is
 // no Kubernetes API here:
@@ -24,9 +25,10 @@
 // - prometheus.yml: the scrape jobs and rule files (Kubernetes service discovery, which needs an
 //   API server) become one static job scraping this test's target and one rule file with an
 //   always-firing alert, the Alertmanager discovery becomes a static sink in this test, and the
-//   scrape and evaluation intervals become 1s so that the test is bounded. The global external
-//   labels and alert_relabel_configs stay as rendered.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//   scrape and evaluation intervals become 1s so that the test is bounded; the remote write's URL
+//   becomes the sink's and its credential files the Secret's keys written into the folder. The
+//   global external labels, alert_relabel_configs and the rest of remote_write stay as rendered.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,14 +39,27 @@ import { PROMETHEUS_REPLICA_LABEL } from '../../../conventions/index.js';
 import { PORTS, placeholder } from '../../../desired/stack/context.js';
 import { type KubeObject, renderStack, stackEndpoints } from '../../../desired/stack/index.js';
 import { Peer, waitFor } from '../correlator/peers.js';
-import { FIXTURES, loadStack } from './stacks.js';
+import { FIXTURES, validated } from './stacks.js';
 import { prometheus, thanos } from './tools.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: walking rendered JSON
 type Loose = any;
 
-const stack = loadStack(FIXTURES.full);
-stack.spec.size = 'medium';
+// The full example at size medium, with one remote write with basic auth (Secret-referenced).
+const doc = yaml.load(readFileSync(FIXTURES.full, 'utf8')) as Loose;
+doc.spec.size = 'medium';
+doc.spec.metrics.remoteWrite = [
+  {
+    url: 'https://metrics-lts.example.com/api/v1/push',
+    name: 'lts',
+    basicAuth: {
+      usernameSecretRef: { name: 'lts-credentials', key: 'username' },
+      passwordSecretRef: { name: 'lts-credentials', key: 'password' },
+    },
+    queue: { maxShards: 2, batchSendDeadline: '1s' },
+  },
+];
+const stack = validated(doc);
 const { name, namespace } = stack.metadata as { name: string; namespace: string };
 const objects = renderStack(stack).objects;
 const find = (kind: string, n: string) => objects.find((o) => o.kind === kind && o.metadata.name === n) as Loose;
@@ -138,6 +153,35 @@ describe('an HA Prometheus pair as rendered at size medium', () => {
     const querier = `http://${name}-thanos-query.${namespace}.svc:${PORTS.thanosHttp}`;
     expect(ds.datasources?.find((d: Loose) => d.type === 'prometheus')?.url).toBe(querier);
     expect(stackEndpoints(stack).prometheus).toBe(querier);
+    // The remote write reads its credentials from the projected Secret volume.
+    expect(config.remote_write).toEqual([
+      {
+        url: 'https://metrics-lts.example.com/api/v1/push',
+        name: 'lts',
+        basic_auth: {
+          username_file: '/etc/prometheus/remote-write/lts-credentials/username',
+          password_file: '/etc/prometheus/remote-write/lts-credentials/password',
+        },
+        queue_config: { max_shards: 2, batch_send_deadline: '1s' },
+      },
+    ]);
+    const volume = sts.spec.template.spec.volumes.find((v: Loose) => v.name === 'remote-write-secrets');
+    expect(volume.projected.sources).toEqual([
+      {
+        secret: {
+          name: 'lts-credentials',
+          items: [
+            { key: 'password', path: 'lts-credentials/password' },
+            { key: 'username', path: 'lts-credentials/username' },
+          ],
+        },
+      },
+    ]);
+    expect(promCtr.volumeMounts).toContainEqual({
+      name: 'remote-write-secrets',
+      mountPath: '/etc/prometheus/remote-write',
+      readOnly: true,
+    });
   });
 
   it('stays one Prometheus without a querier at size small', () => {
@@ -160,6 +204,9 @@ describe('an HA Prometheus pair as rendered at size medium', () => {
     let sinkAddr = '';
     /** Alerts each replica sent, by replica index (the sink path it posts to). */
     const alerts: Record<string, { labels: Record<string, string> }[]> = { '0': [], '1': [] };
+    /** Remote write requests each replica sent, with the headers that matter. */
+    type Write = { authorization?: string; encoding?: string; type?: string };
+    const writes: Record<string, Write[]> = { '0': [], '1': [] };
     const peers: Peer[] = [];
     const dirs: string[] = [];
     const proms: Peer[] = [];
@@ -184,6 +231,14 @@ describe('an HA Prometheus pair as rendered at size medium', () => {
         req.on('end', () => {
           const m = /^\/from-(\d)\/api\/v2\/alerts$/.exec(req.url ?? '');
           if (m && req.method === 'POST') alerts[m[1]].push(...JSON.parse(body));
+          const w = /^\/remote-write\/(\d)$/.exec(req.url ?? '');
+          if (w && req.method === 'POST') {
+            writes[w[1]].push({
+              authorization: req.headers.authorization,
+              encoding: req.headers['content-encoding'],
+              type: req.headers['content-type'],
+            });
+          }
           res.end();
         });
       });
@@ -206,6 +261,13 @@ describe('an HA Prometheus pair as rendered at size medium', () => {
       config.scrape_configs = [{ job_name: 'ha-target', static_configs: [{ targets: [targetAddr] }] }];
       config.rule_files = [join(dir, 'rules.yml')];
       config.alerting.alertmanagers = [{ path_prefix: `/from-${i}`, static_configs: [{ targets: [sinkAddr] }] }];
+      // The rendered remote write, to the sink, reading the credentials from where the test put the
+      // Secret's keys (in the pod: the projected volume at /etc/prometheus/remote-write).
+      const [rw] = config.remote_write;
+      rw.url = `http://${sinkAddr}/remote-write/${i}`;
+      for (const k of ['username_file', 'password_file']) {
+        rw.basic_auth[k] = rw.basic_auth[k].replace(/^\/etc\/prometheus\/remote-write\//, `${dir}/remote-write/`);
+      }
       return yaml.dump(config, { noRefs: true, lineWidth: -1 });
     }
 
@@ -225,6 +287,9 @@ describe('an HA Prometheus pair as rendered at size medium', () => {
         mkdirSync(join(dir, 'data'));
         writeFileSync(join(dir, 'prometheus.yml'), configFor(i, dir));
         writeFileSync(join(dir, 'rules.yml'), yaml.dump(rules));
+        mkdirSync(join(dir, 'remote-write', 'lts-credentials'), { recursive: true });
+        writeFileSync(join(dir, 'remote-write', 'lts-credentials', 'username'), 'vigil');
+        writeFileSync(join(dir, 'remote-write', 'lts-credentials', 'password'), 's3cret');
         const env = { ...process.env, POD_NAME: podName(i) };
         proms.push(start(new Peer(`prometheus-${i}`, prometheus(), prometheusArgs(i, dir), dir, env)));
       }
@@ -307,6 +372,18 @@ describe('an HA Prometheus pair as rendered at size medium', () => {
       expect(fired[0].labels).toEqual(fired[1].labels);
       expect(fired[0].labels).toMatchObject({ alertname: 'VigilHATest', vigil_stack: name });
       expect(fired[0].labels[PROMETHEUS_REPLICA_LABEL]).toBeUndefined();
+
+      // Each replica remote-writes to the store with the Secret's credentials.
+      await waitFor(
+        'a remote write from each replica',
+        () => (writes['0'].length && writes['1'].length ? true : undefined),
+        60_000,
+        250,
+      );
+      const basic = `Basic ${Buffer.from('vigil:s3cret').toString('base64')}`;
+      for (const i of ['0', '1']) {
+        expect(writes[i][0]).toEqual({ authorization: basic, encoding: 'snappy', type: 'application/x-protobuf' });
+      }
 
       // Prometheus 0 stops (its sidecar still up, failing to reach it): still one series, from replica 1.
       await proms[0].stop(10_000);
