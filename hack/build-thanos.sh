@@ -12,7 +12,10 @@ if [[ -x "$dir/thanos" ]]; then log "thanos $THANOS_VERSION: cached in $dir"; ex
 start=$SECONDS
 log "Building thanos v$THANOS_VERSION from Go modules (cold: 6-10 min on 2 cores)..."
 rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
-(cd "$HACK_DIR/tools/thanos" && go build -trimpath \
+# The tags of Thanos's own release build (.promu.yml): slicelabels above all, because Thanos's
+# labelpb converts Prometheus's labels.Labels to its protobuf labels in place, which only the
+# slice layout allows (built without it, the sidecar panics on its first gRPC answer).
+(cd "$HACK_DIR/tools/thanos" && go build -trimpath -tags netgo,slicelabels \
   -ldflags "-s -w -X github.com/prometheus/common/version.Version=$THANOS_VERSION" \
   -o "$dir.tmp/thanos" github.com/thanos-io/thanos/cmd/thanos)
 rm -rf "$dir"; mv "$dir.tmp" "$dir"

@@ -306,15 +306,20 @@ describe('an HA Prometheus pair as rendered at size medium', () => {
       const replicaOf = (s: Sample) => s.metric[PROMETHEUS_REPLICA_LABEL];
 
       // Both replicas scraped the target: without deduplication, one series from each.
+      let last: unknown;
       const both = await waitFor(
         'the series from both replicas through the querier',
         async () => {
           const r = await instant(METRIC, false);
+          last = r;
           return r.length === 2 ? r : undefined;
         },
         90_000,
         250,
-      );
+      ).catch((err) => {
+        const logs = peers.map((p) => `--- ${p.name}\n${p.output().slice(-3000)}`).join('\n');
+        throw new Error(`${err}\nlast answer: ${JSON.stringify(last)}\n${logs}`);
+      });
       expect(both.map(replicaOf).sort()).toEqual([podName(0), podName(1)]);
       for (const s of both) expect(s.metric).toMatchObject({ vigil_stack: name, vigil_namespace: namespace });
 
