@@ -334,15 +334,25 @@ describe('an HA Prometheus pair as rendered at size medium', () => {
         vigil_namespace: namespace,
       });
       expect(one[0].value?.[1]).toBe('42');
-      const now = Math.floor(Date.now() / 1000);
-      const range = await promql(queryUrl, '/api/v1/query_range', {
-        query: METRIC,
-        start: String(now - 60),
-        end: String(now),
-        step: '1',
-        dedup: 'true',
-      });
+      // Over a range too (the sidecars advertise their time ranges a moment after they start).
+      const range = await waitFor(
+        'a deduplicated range',
+        async () => {
+          const now = Math.floor(Date.now() / 1000);
+          const r = await promql(queryUrl, '/api/v1/query_range', {
+            query: METRIC,
+            start: String(now - 60),
+            end: String(now),
+            step: '1',
+            dedup: 'true',
+          });
+          return r.length ? r : undefined;
+        },
+        60_000,
+        250,
+      );
       expect(range).toHaveLength(1);
+      expect(range[0].metric[PROMETHEUS_REPLICA_LABEL]).toBeUndefined();
 
       // The control: a querier without the replica label sees two series for the same data.
       const bare = start(
