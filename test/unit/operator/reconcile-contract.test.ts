@@ -564,6 +564,19 @@ describe('the SLO reconciler', () => {
     for (const url of fetched) expect(url.startsWith('http://demo-prometheus.team.svc:9090/')).toBe(true);
   });
 
+  it('reads the budget of an HA pair from the deduplicating Thanos Query its spec renders', async () => {
+    fake.put({
+      ...(aStack({ size: 'medium' }) as KubeObject),
+      metadata: { name: 'demo', namespace: NS },
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'R', message: 'm' }] },
+    });
+    putSLO();
+    await reconcile();
+    expect(fetched.length).toBeGreaterThan(0);
+    for (const url of fetched)
+      expect(url.startsWith('http://demo-thanos-query.team.svc:10902/api/v1/query?')).toBe(true);
+  });
+
   it('writes the rules and dashboard, owned by the SLO, and reports Ready with the live budget', async () => {
     putStack(true);
     putSLO();
