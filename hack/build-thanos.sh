@@ -6,18 +6,6 @@
 # The module ships its built web UI (pkg/ui/static/react), so no placeholder is needed. Cached.
 source "$(dirname "$0")/lib.sh"
 THANOS_VERSION="0.42.4"
-
-dir="$(tool_dir thanos "$THANOS_VERSION")"
-if [[ -x "$dir/thanos" ]]; then log "thanos $THANOS_VERSION: cached in $dir"; exit 0; fi
-start=$SECONDS
-log "Building thanos v$THANOS_VERSION from Go modules (cold: 6-10 min on 2 cores)..."
-rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
-# The tags of Thanos's own release build (.promu.yml): slicelabels above all, because Thanos's
-# labelpb converts Prometheus's labels.Labels to its protobuf labels in place, which only the
-# slice layout allows (built without it, the sidecar panics on its first gRPC answer).
-(cd "$HACK_DIR/tools/thanos" && go build -trimpath -tags netgo,slicelabels \
-  -ldflags "-s -w -X github.com/prometheus/common/version.Version=$THANOS_VERSION" \
-  -o "$dir.tmp/thanos" github.com/thanos-io/thanos/cmd/thanos)
-rm -rf "$dir"; mv "$dir.tmp" "$dir"
-"$dir/thanos" --version 2>&1 | head -1 >&2
-log "Built thanos v$THANOS_VERSION in $((SECONDS - start))s -> $dir"
+GO_TOOL_TAGS=netgo,slicelabels go_tool thanos "$THANOS_VERSION" thanos thanos github.com/thanos-io/thanos/cmd/thanos \
+  "github.com/prometheus/common/version.Version=$THANOS_VERSION" "cold: 6-10 min on 2 cores"
+"$(tool_dir thanos "$THANOS_VERSION")/thanos" --version 2>&1 | head -1 >&2

@@ -20,6 +20,7 @@ tool_dir() { printf '%s/%s-%s-%s' "$VIGIL_CACHE" "$1" "$2" "$GO_VERSION"; }
 # Builds one Go binary PACKAGE with the module list in hack/tools/TOOLS_MODULE into
 # $(tool_dir NAME VERSION)/BINARY, with -X VERSION_STAMP (var=value); cached: does nothing when
 # the binary is there. Builds in "$dir.tmp" and renames it, so an interrupted build leaves no half tool.
+# GO_TOOL_TAGS, when set, are the build tags (a release's own, e.g. Thanos's).
 go_tool() {
   local name=$1 version=$2 module=$3 binary=$4 package=$5 stamp=$6 hint=$7
   local dir start=$SECONDS
@@ -27,7 +28,7 @@ go_tool() {
   if [[ -x "$dir/$binary" ]]; then log "$name $version: cached in $dir"; return 0; fi
   log "Building $binary v$version from Go modules ($hint)..."
   rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
-  (cd "$HACK_DIR/tools/$module" && go build -trimpath \
+  (cd "$HACK_DIR/tools/$module" && go build -trimpath ${GO_TOOL_TAGS:+-tags "$GO_TOOL_TAGS"} \
     -ldflags "-s -w -X $stamp" -o "$dir.tmp/$binary" "$package")
   rm -rf "$dir"; mv "$dir.tmp" "$dir"
   log "Built $binary v$version in $((SECONDS - start))s -> $dir"
