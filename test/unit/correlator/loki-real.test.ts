@@ -41,7 +41,9 @@ async function engineFor(vl: VictoriaLogsPeer, env: string, extra: Record<string
       LOKI_URL: vl.lokiUrl,
       EXPORT_RECEIVED_LOGS: 'true',
       ENV: env,
-      CORR_WINDOW_SECONDS: '1',
+      // Long enough that one trace's records, sent one after another, land in one window on a busy
+      // machine (at 1 s a load of 20 split a trace in two correlations); short enough to wait out.
+      CORR_WINDOW_SECONDS: '3',
       EXPORT_INTERVAL_MS: '100',
       ...extra,
     },
