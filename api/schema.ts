@@ -8,8 +8,10 @@ import type {
   AlertTier,
   ComponentStatus,
   Condition,
+  GrafanaDatabaseSpec,
   LabelSelector,
   LocalObjectRef,
+  LokiTargetsSpec,
   ObservabilityStackSpec,
   ObservabilityStackStatus,
   RemoteWriteSpec,
@@ -19,6 +21,7 @@ import type {
   SLOSpec,
   SLOStatus,
   StorageSpec,
+  TargetSpec,
   TargetStatus,
   ThanosSpec,
 } from './types.js';
@@ -194,6 +197,46 @@ const remoteWrite: JSONSchemaType<RemoteWriteSpec> = {
     },
   },
 };
+
+// ---- Scalable Loki and Tempo, Grafana's external database (issue 11; docs/adr/0017-scalable-loki-tempo.md)
+const targetSpec: JSONSchemaType<TargetSpec> = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    replicas: { type: 'integer', nullable: true, minimum: 0, maximum: 100 },
+    resources: { ...resources, nullable: true },
+    storage: { ...storage, nullable: true },
+  },
+};
+const lokiTargets: JSONSchemaType<LokiTargetsSpec> = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    'Per-target replicas, resources and storage of scalable Loki (sizes medium and large with spec.objectStorage.s3).',
+  properties: {
+    write: { ...targetSpec, nullable: true, description: 'Distributors and ingesters (a StatefulSet).' },
+    read: { ...targetSpec, nullable: true, description: 'Query frontends and queriers (a Deployment).' },
+    backend: {
+      ...targetSpec,
+      nullable: true,
+      description: 'Compactor (retention), query scheduler, index gateway and ruler (a StatefulSet).',
+    },
+  },
+};
+const grafanaDatabase: JSONSchemaType<GrafanaDatabaseSpec> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'host', 'name', 'user', 'passwordSecretRef'],
+  description: "An external database for Grafana's state (users, dashboards, sessions); needed for replicas > 1.",
+  properties: {
+    type: { type: 'string', enum: ['postgres', 'mysql'] },
+    host: { type: 'string', minLength: 1, pattern: '^[^\\s:/]+(:[0-9]{1,5})?$', description: 'host or host:port' },
+    name: { type: 'string', minLength: 1, maxLength: 63 },
+    user: { type: 'string', minLength: 1, maxLength: 63 },
+    passwordSecretRef: secretKeyRef,
+  },
+};
+// ---- end of issue 11's scalable block
 
 export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
   type: 'object',
@@ -426,6 +469,7 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
           items: { type: 'string', pattern: LABEL_NAME_PATTERN },
           description: 'Stream labels; keep them low-cardinality (never trace_id).',
         },
+        targets: { ...lokiTargets, nullable: true },
       },
     },
     traces: {
@@ -470,6 +514,7 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
             },
           },
         },
+        database: { ...grafanaDatabase, nullable: true },
       },
     },
     alerting: {

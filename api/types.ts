@@ -171,6 +171,8 @@ export interface LogsSpec extends ComponentSpec {
   storage?: StorageSpec;
   /** Stream labels; low-cardinality only. */
   labels?: string[];
+  /** Per-target sizes of scalable Loki (sizes medium and large with spec.objectStorage.s3). */
+  targets?: LokiTargetsSpec;
 }
 export interface TracesSpec extends ComponentSpec {
   retention: string;
@@ -182,7 +184,33 @@ export interface GrafanaSpec extends ComponentSpec {
   adminSecretRef?: LocalObjectRef;
   /** Who may reach Grafana's web port (NetworkPolicy); absent: every pod of the stack's namespace. */
   allowFrom?: PeerSpec[];
+  /** An external database for Grafana's state; needed for more than one replica. */
+  database?: GrafanaDatabaseSpec;
 }
+
+// ---- Scalable Loki and Tempo, Grafana's external database (issue 11; docs/adr/0017-scalable-loki-tempo.md)
+/** One target of a scalable component (loki-write): its replicas and resources over the size's. */
+export interface TargetSpec {
+  replicas?: number;
+  resources?: ResourceRequirements;
+  storage?: StorageSpec;
+}
+/** Loki's simple scalable targets. */
+export interface LokiTargetsSpec {
+  write?: TargetSpec;
+  read?: TargetSpec;
+  backend?: TargetSpec;
+}
+export type GrafanaDatabaseType = 'postgres' | 'mysql';
+export interface GrafanaDatabaseSpec {
+  type: GrafanaDatabaseType;
+  /** host:port */
+  host: string;
+  name: string;
+  user: string;
+  passwordSecretRef: SecretKeyRef;
+}
+// ---- end of issue 11's scalable block
 
 export interface WebhookReceiver {
   url: string;

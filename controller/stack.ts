@@ -49,6 +49,7 @@ import {
   workloadsByComponent,
 } from '../desired/stack/index.js';
 import { generatedSecretNames } from '../desired/stack/secrets.js';
+import { S3_SECRET_KEYS } from '../desired/stack/storage.js';
 import type { KubeApi, KubeObject } from '../kube/types.js';
 import { applyChildren, childKey, clusterChildren, controlledBy, type Owner, owned, ownerOf } from './apply.js';
 import { generatedSecret, randomPassword, secretValues } from './generated-secret.js';
@@ -118,7 +119,15 @@ export function referencedSecrets(s: ObservabilityStack['spec']): SecretNeed[] {
   }
   const s3 = s.objectStorage?.s3;
   if (s3?.secretRef && (s.logs?.enabled || s.traces?.enabled)) {
-    out.push({ path: 'spec.objectStorage.s3.secretRef.name', name: s3.secretRef.name });
+    // Loki and Tempo read both keys from the environment (desired/stack/storage.ts): a missing one
+    // would start them without credentials.
+    for (const key of S3_SECRET_KEYS) {
+      out.push({ path: 'spec.objectStorage.s3.secretRef.name', name: s3.secretRef.name, key });
+    }
+  }
+  const db = s.grafana?.database;
+  if (s.grafana?.enabled && db) {
+    out.push({ path: 'spec.grafana.database.passwordSecretRef', ...db.passwordSecretRef });
   }
   if (s.correlation?.enabled) {
     if (s.correlation.basicAuthSecretRef) {
@@ -211,7 +220,10 @@ async function secretProblems(
     const values = secretValues(secret);
     if (!secret) {
       missing = true;
-      problems.push({ path: need.path, message: `Secret "${need.name}" not found in ${namespace}` });
+      // One Secret with two needed keys is reported missing once.
+      const gone = `Secret "${need.name}" not found in ${namespace}`;
+      if (!problems.some((m) => m.path === need.path && m.message === gone))
+        problems.push({ path: need.path, message: gone });
     } else if (need.key && !(need.key in values)) {
       missing = true;
       problems.push({ path: need.path, message: `Secret "${need.name}" has no key "${need.key}"` });

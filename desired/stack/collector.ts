@@ -5,7 +5,7 @@
 import type { Construct } from 'constructs';
 import yaml from 'js-yaml';
 import { PORTS, type StackContext } from './context.js';
-import { LOKI_LABELS_PROCESSOR, lokiLabelsProcessor } from './loki.js';
+import { LOKI_LABELS_PROCESSOR, lokiHost, lokiLabelsProcessor } from './loki.js';
 import {
   BATCH,
   CONFIG_FILE,
@@ -65,7 +65,7 @@ export function collectorConfig(ctx: StackContext): Config {
   }
   const logsProc = ['memory_limiter', 'resource'];
   if (ctx.on.loki) {
-    exporters['otlp_http/loki'] = { endpoint: `http://${ctx.host('loki')}:${PORTS.loki}/otlp` };
+    exporters['otlp_http/loki'] = { endpoint: `http://${lokiHost(ctx, 'write')}:${PORTS.loki}/otlp` };
     logs.push('otlp_http/loki');
     // The attributes Loki indexes as the stack's stream labels (desired/stack/loki.ts).
     const labels = lokiLabelsProcessor(ctx);

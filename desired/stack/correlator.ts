@@ -5,6 +5,7 @@ import type { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import { PORTS, type StackContext } from './context.js';
 import { IMAGES } from './images.js';
+import { lokiHost } from './loki.js';
 import { container, deployment, podTemplate, service, serviceAccount } from './pod.js';
 import { quantityBytes } from './sizing.js';
 
@@ -82,7 +83,7 @@ export function correlatorEnv(ctx: StackContext): k8s.EnvVar[] {
     env.push({ name: 'NODE_OPTIONS', value: `--max-old-space-size=${Math.floor((limit * 0.75) / 2 ** 20)}` });
   }
   if (ctx.on.loki) {
-    env.push({ name: 'LOKI_URL', value: `http://${ctx.host('loki')}:${PORTS.loki}` });
+    env.push({ name: 'LOKI_URL', value: `http://${lokiHost(ctx, 'read')}:${PORTS.loki}` });
     // The correlator accepts only the low-cardinality labels it knows.
     const labels = (ctx.spec.logs?.labels ?? LOKI_LABELS).filter((l) => LOKI_LABELS.includes(l));
     if (labels.length) env.push({ name: 'LOKI_LABELS', value: labels.join(',') });

@@ -8,7 +8,7 @@ import { DATASOURCE_UIDS, LABEL_GRAFANA_DASHBOARD } from '../../conventions/inde
 import { DASHBOARDS, dashboardConfigMapName, dashboardFileKey, dashboardText } from '../shipped/index.js';
 import { PORTS, placeholder, type StackContext } from './context.js';
 import { IMAGES } from './images.js';
-import { lokiStreamLabels } from './loki.js';
+import { lokiHost, lokiStreamLabels } from './loki.js';
 import {
   configHash,
   configMap,
@@ -71,7 +71,7 @@ export function grafanaDatasources(ctx: StackContext): Config {
       type: 'loki',
       uid: DATASOURCE_UIDS.loki,
       access: 'proxy',
-      url: `http://${ctx.host('loki')}:${PORTS.loki}`,
+      url: `http://${lokiHost(ctx, 'read')}:${PORTS.loki}`,
       jsonData: {
         maxLines: 1000,
         ...(tempo && {
@@ -191,6 +191,7 @@ export function grafanaChart(scope: Construct, ctx: StackContext): void {
           { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
           { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
           { name: 'GF_FEATURE_TOGGLES_ENABLE', value: 'traceqlEditor' },
+          ...grafanaDatabaseEnv(ctx),
         ],
         ports: [{ name: 'http', port: PORTS.grafana }],
         mounts: [
@@ -211,7 +212,8 @@ export function grafanaChart(scope: Construct, ctx: StackContext): void {
         mount: { name: 'dashboards', mountPath: DASHBOARDS_DIR },
       }),
     ],
-    // Grafana's own database holds nothing that is not provisioned, so it need not persist.
+    // Grafana's own database holds nothing that is not provisioned, so it need not persist; with
+    // spec.grafana.database, users, sessions and saved dashboards live there and replicas share them.
     volumes: [
       configMapVolume('datasources', `${name}-datasources`),
       configMapVolume('dashboard-providers', `${name}-dashboard-providers`),
@@ -222,4 +224,23 @@ export function grafanaChart(scope: Construct, ctx: StackContext): void {
   });
   deployment(scope, ctx, c, pod, ctx.size.grafana.replicas);
   service(scope, ctx, c, [{ name: 'http', port: PORTS.grafana }]);
+}
+
+/**
+ * GF_DATABASE_*: Grafana's state in the external database of spec.grafana.database (what lets
+ * replicas share users, sessions and saved dashboards); the password from its Secret.
+ */
+export function grafanaDatabaseEnv(ctx: StackContext): k8s.EnvVar[] {
+  const db = ctx.spec.grafana?.database;
+  if (!db) return [];
+  return [
+    { name: 'GF_DATABASE_TYPE', value: db.type },
+    { name: 'GF_DATABASE_HOST', value: db.host },
+    { name: 'GF_DATABASE_NAME', value: db.name },
+    { name: 'GF_DATABASE_USER', value: db.user },
+    {
+      name: 'GF_DATABASE_PASSWORD',
+      valueFrom: { secretKeyRef: { name: db.passwordSecretRef.name, key: db.passwordSecretRef.key } },
+    },
+  ];
 }

@@ -14,7 +14,7 @@ import { correlatorChart } from './correlator.js';
 import { PDB_SUFFIX, withDisruptionBudgets } from './disruption.js';
 import { grafanaChart } from './grafana.js';
 import { COMPONENTS, type ComponentName, componentLabels } from './labels.js';
-import { lokiChart } from './loki.js';
+import { lokiChart, lokiHost } from './loki.js';
 import { networkPolicies } from './network-policies.js';
 import { nodeExporterChart } from './node-exporter.js';
 import { renderProblems } from './problems.js';
@@ -163,7 +163,8 @@ export function stackEndpoints(stack: ObservabilityStack): Record<string, string
   }
   // The node-local OTLP endpoint: the Service routes to the agent on the caller's own node.
   if (ctx.on.agent) out.otlpHttpNodeLocal = url('agent', PORTS.otlpHttp);
-  if (ctx.on.loki) out.loki = url('loki', PORTS.loki);
+  // Scalable Loki: queries go to its read target (pushes come through the collector).
+  if (ctx.on.loki) out.loki = `http://${lokiHost(ctx, 'read')}:${PORTS.loki}`;
   if (ctx.on.tempo) out.tempo = url('tempo', PORTS.tempo);
   if (ctx.on.correlator) out.correlator = url('correlator', PORTS.correlator);
   return out;

@@ -60,3 +60,6 @@ export function componentLabels(stack: string, component: ComponentName): Record
 export function selectorLabels(stack: string, component: ComponentName): Record<string, string> {
   return { [LABEL_STACK]: stack, [LABEL_COMPONENT]: component };
 }
+
+/** The target of a component's workload (`write` of `<stack>-loki-write`); absent on single-target components. */
+export const LABEL_TARGET = 'vigil.dev/target';

@@ -1,21 +1,36 @@
-// Loki, single binary: schema v13 on TSDB, structured metadata (trace_id lives there, never in a
-// label), retention through the compactor, a PVC or S3.
+// Loki: schema v13 on TSDB, structured metadata (trace_id lives there, never in a label),
+// retention through the compactor. A single binary on a PVC or S3; at sizes medium and large with
+// S3, the simple scalable targets write, read and backend in one memberlist ring (scalable.ts,
+// docs/adr/0017-scalable-loki-tempo.md).
+
+import type { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import yaml from 'js-yaml';
 import { DEFAULT_LOKI_LABELS, LOKI_LABEL_SOURCES } from '../../conventions/index.js';
 import { goDuration, PORTS, placeholder, type StackContext } from './context.js';
 import { IMAGES } from './images.js';
+import { LABEL_TARGET } from './labels.js';
 import {
   configHash,
   configMap,
   configMapVolume,
   container,
+  deployment,
   emptyDir,
   podTemplate,
   service,
   serviceAccount,
   statefulSet,
 } from './pod.js';
+import {
+  GOSSIP_PORT,
+  LOKI_TARGETS,
+  type LokiTarget,
+  lokiTargetSizing,
+  REPLICATION_FACTOR,
+  scalable,
+} from './scalable.js';
+import type { Sizing } from './sizing.js';
 import { s3Endpoint, s3Env } from './storage.js';
 
 type Config = Record<string, unknown>;
@@ -68,6 +83,17 @@ export function lokiOtlpConfig(ctx: StackContext): Config {
   };
 }
 
+/**
+ * The in-cluster host of Loki, for one side of it: `write` takes pushes, `read` answers queries. The
+ * single binary's Service does both.
+ */
+export function lokiHost(ctx: StackContext, side: 'write' | 'read' | 'backend'): string {
+  return scalable(ctx) ? `${ctx.name('loki')}-${side}.${ctx.namespace}.svc` : ctx.host('loki');
+}
+
+/** The headless Service every scalable Loki pod joins the ring through. */
+const memberlistHost = (ctx: StackContext) => `${ctx.name('loki')}-memberlist.${ctx.namespace}.svc`;
+
 /** loki.yaml for a stack; exported for its structural check (test/unit/charts/structural.ts). */
 export function lokiConfig(ctx: StackContext): Config {
   const s3 = ctx.spec.objectStorage?.s3;
@@ -86,16 +112,30 @@ export function lokiConfig(ctx: StackContext): Config {
         },
       }
     : { filesystem: { chunks_directory: '/var/loki/chunks', rules_directory: '/var/loki/rules' } };
+  const ring = scalable(ctx);
+  const common: Config = ring
+    ? {
+        // Each member gossips its own pod address (no instance_addr): the others reach it there.
+        path_prefix: '/var/loki',
+        replication_factor: REPLICATION_FACTOR,
+        ring: { kvstore: { store: 'memberlist' } },
+        compactor_address: `http://${lokiHost(ctx, 'backend')}:${PORTS.loki}`,
+        storage,
+      }
+    : {
+        instance_addr: '127.0.0.1',
+        path_prefix: '/var/loki',
+        replication_factor: 1,
+        ring: { kvstore: { store: 'inmemory' } },
+        storage,
+      };
   return {
     auth_enabled: false,
     server: { http_listen_port: PORTS.loki, grpc_listen_port: 9095, log_level: 'info' },
-    common: {
-      instance_addr: '127.0.0.1',
-      path_prefix: '/var/loki',
-      replication_factor: 1,
-      ring: { kvstore: { store: 'inmemory' } },
-      storage,
-    },
+    common,
+    ...(ring && {
+      memberlist: { join_members: [`${memberlistHost(ctx)}:${GOSSIP_PORT}`], bind_port: GOSSIP_PORT },
+    }),
     schema_config: {
       configs: [
         {
@@ -127,35 +167,49 @@ export function lokiConfig(ctx: StackContext): Config {
   };
 }
 
+const lokiPorts = [
+  { name: 'http', port: PORTS.loki },
+  { name: 'grpc', port: 9095 },
+];
+
+function lokiContainer(ctx: StackContext, target: string, resources: Sizing['resources']): k8s.Container {
+  const s3 = ctx.spec.objectStorage?.s3;
+  return container({
+    name: 'loki',
+    image: ctx.spec.logs?.image ?? IMAGES.loki,
+    args: ['-config.file=/etc/loki/loki.yaml', '-config.expand-env=true', `-target=${target}`],
+    env: s3 ? s3Env(s3) : undefined,
+    ports: target === 'all' ? lokiPorts : [...lokiPorts, { name: 'gossip', port: GOSSIP_PORT }],
+    mounts: [
+      { name: 'config', mountPath: '/etc/loki', readOnly: true },
+      { name: 'data', mountPath: '/var/loki' },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+    resources,
+    probe: { path: '/ready', port: 'http' },
+  });
+}
+
 export function lokiChart(scope: Construct, ctx: StackContext): void {
   const c = 'loki';
   const text = yaml.dump(lokiConfig(ctx), { noRefs: true, lineWidth: -1 });
   configMap(scope, 'config', ctx.name(c), { 'loki.yaml': text });
   serviceAccount(scope, ctx, c);
-  const s3 = ctx.spec.objectStorage?.s3;
+  if (scalable(ctx)) {
+    for (const t of LOKI_TARGETS) lokiTarget(scope, ctx, t, text);
+    // Every target joins the one ring; not-ready members too, so that a starting ring can form.
+    service(scope, ctx, c, [{ name: 'gossip', port: GOSSIP_PORT }], {
+      id: 'memberlist',
+      name: `${ctx.name(c)}-memberlist`,
+      headless: true,
+    });
+    return;
+  }
   const size = ctx.size.loki;
   const pod = podTemplate(ctx, c, {
     uid: 10001,
     configHash: configHash(text),
-    containers: [
-      container({
-        name: 'loki',
-        image: ctx.spec.logs?.image ?? IMAGES.loki,
-        args: ['-config.file=/etc/loki/loki.yaml', '-config.expand-env=true', '-target=all'],
-        env: s3 ? s3Env(s3) : undefined,
-        ports: [
-          { name: 'http', port: PORTS.loki },
-          { name: 'grpc', port: 9095 },
-        ],
-        mounts: [
-          { name: 'config', mountPath: '/etc/loki', readOnly: true },
-          { name: 'data', mountPath: '/var/loki' },
-          { name: 'tmp', mountPath: '/tmp' },
-        ],
-        resources: size.resources,
-        probe: { path: '/ready', port: 'http' },
-      }),
-    ],
+    containers: [lokiContainer(ctx, 'all', size.resources)],
     volumes: [configMapVolume('config', ctx.name(c)), emptyDir('tmp')],
   });
   // With S3 the volume still holds the WAL, TSDB head and compactor state.
@@ -164,8 +218,43 @@ export function lokiChart(scope: Construct, ctx: StackContext): void {
     serviceName: ctx.name(c),
     volume: { name: 'data', size: size.storage ?? '10Gi', storageClassName: ctx.spec.logs?.storage?.storageClassName },
   });
-  service(scope, ctx, c, [
-    { name: 'http', port: PORTS.loki },
-    { name: 'grpc', port: 9095 },
-  ]);
+  service(scope, ctx, c, lokiPorts);
+}
+
+/**
+ * One simple scalable target: write (distributors and ingesters, their WAL on a volume) and backend
+ * (compactor with retention, query scheduler, index gateway, ruler) as StatefulSets, read (query
+ * frontends and queriers, stateless) as a Deployment; each behind its own Service.
+ */
+function lokiTarget(scope: Construct, ctx: StackContext, t: LokiTarget, text: string): void {
+  const c = 'loki';
+  const size = lokiTargetSizing(ctx, t);
+  const name = `${ctx.name(c)}-${t}`;
+  const selector = { [LABEL_TARGET]: t };
+  const stateful = t !== 'read';
+  const pod = podTemplate(ctx, c, {
+    uid: 10001,
+    configHash: configHash(text),
+    labels: selector,
+    containers: [lokiContainer(ctx, t, size.resources)],
+    volumes: [configMapVolume('config', ctx.name(c)), emptyDir('tmp'), ...(stateful ? [] : [emptyDir('data')])],
+  });
+  if (stateful) {
+    statefulSet(scope, ctx, c, pod, {
+      id: `statefulset-${t}`,
+      name,
+      selector,
+      replicas: size.replicas,
+      serviceName: name,
+      volume: {
+        name: 'data',
+        size: size.storage ?? '10Gi',
+        storageClassName:
+          ctx.spec.logs?.targets?.[t]?.storage?.storageClassName ?? ctx.spec.logs?.storage?.storageClassName,
+      },
+    });
+  } else {
+    deployment(scope, ctx, c, pod, size.replicas, { id: `deployment-${t}`, name, selector });
+  }
+  service(scope, ctx, c, lokiPorts, { id: `service-${t}`, name, selector });
 }

@@ -99,12 +99,14 @@ export interface PodOptions {
   apiAccess?: boolean;
   uid: number;
   configHash?: string;
+  /** Labels beside the component's (a target's, e.g. vigil.dev/target: write). */
+  labels?: Record<string, string>;
 }
 
 export function podTemplate(ctx: StackContext, c: ComponentName, o: PodOptions): k8s.PodTemplateSpec {
   return {
     metadata: {
-      labels: componentLabels(ctx.stack, c),
+      labels: { ...componentLabels(ctx.stack, c), ...o.labels },
       annotations: o.configHash ? { [ANNOTATION_CONFIG_HASH]: o.configHash } : undefined,
     },
     spec: {
@@ -146,7 +148,7 @@ export function service(
   ctx: StackContext,
   c: ComponentName,
   ports: Port[],
-  o: { id?: string; name?: string; headless?: boolean } = {},
+  o: { id?: string; name?: string; headless?: boolean; selector?: Record<string, string> } = {},
 ): void {
   new k8s.KubeService(scope, o.id ?? 'service', {
     metadata: { name: o.name ?? ctx.name(c) },
@@ -154,7 +156,7 @@ export function service(
       type: 'ClusterIP',
       clusterIp: o.headless ? 'None' : undefined,
       publishNotReadyAddresses: o.headless ? true : undefined,
-      selector: selectorLabels(ctx.stack, c),
+      selector: { ...selectorLabels(ctx.stack, c), ...o.selector },
       ports: ports.map((p) => ({
         name: p.name,
         port: p.port,
@@ -186,15 +188,23 @@ export function statefulSet(
   ctx: StackContext,
   c: ComponentName,
   pod: k8s.PodTemplateSpec,
-  o: { replicas: number; serviceName: string; volume?: { name: string; size: string; storageClassName?: string } },
+  o: {
+    replicas: number;
+    serviceName: string;
+    volume?: { name: string; size: string; storageClassName?: string };
+    /** A target's own workload (`<stack>-loki-write`): its id, name and selector labels. */
+    id?: string;
+    name?: string;
+    selector?: Record<string, string>;
+  },
 ): void {
-  new k8s.KubeStatefulSet(scope, 'statefulset', {
-    metadata: { name: ctx.name(c) },
+  new k8s.KubeStatefulSet(scope, o.id ?? 'statefulset', {
+    metadata: { name: o.name ?? ctx.name(c) },
     spec: {
       replicas: o.replicas,
       serviceName: o.serviceName,
       podManagementPolicy: 'Parallel',
-      selector: { matchLabels: selectorLabels(ctx.stack, c) },
+      selector: { matchLabels: { ...selectorLabels(ctx.stack, c), ...o.selector } },
       template: pod,
       volumeClaimTemplates: o.volume
         ? [pvcTemplate(o.volume.name, o.volume.size, o.volume.storageClassName)]
@@ -209,13 +219,14 @@ export function deployment(
   c: ComponentName,
   pod: k8s.PodTemplateSpec,
   replicas: number,
+  o: { id?: string; name?: string; selector?: Record<string, string> } = {},
 ): void {
-  new k8s.KubeDeployment(scope, 'deployment', {
-    metadata: { name: ctx.name(c) },
+  new k8s.KubeDeployment(scope, o.id ?? 'deployment', {
+    metadata: { name: o.name ?? ctx.name(c) },
     spec: {
       replicas,
       revisionHistoryLimit: 5,
-      selector: { matchLabels: selectorLabels(ctx.stack, c) },
+      selector: { matchLabels: { ...selectorLabels(ctx.stack, c), ...o.selector } },
       template: pod,
     },
   });

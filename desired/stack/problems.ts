@@ -4,7 +4,8 @@
 import type { Problem } from '../../api/validate.js';
 import { componentSpec, durationSeconds, SPEC_PATHS, type StackContext } from './context.js';
 import { COMPONENTS } from './labels.js';
-import { quantityBytes } from './sizing.js';
+import { LOKI_TARGETS, lokiTargetSizing, REPLICATION_FACTOR, scalable, tempoScalableSizing } from './scalable.js';
+import { quantityBytes, type Sizing } from './sizing.js';
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
@@ -79,14 +80,7 @@ export function renderProblems(ctx: StackContext): Problem[] {
     }
   }
 
-  for (const c of ['loki', 'tempo', 'grafana'] as const) {
-    const replicas = componentSpec(spec, c)?.replicas;
-    if (ctx.on[c] && replicas !== undefined && replicas > 1) {
-      const why =
-        c === 'grafana' ? 'Grafana keeps its state in the pod' : `single-binary ${c} keeps its ring in memory`;
-      add(`${SPEC_PATHS[c]}.replicas`, `must be 0 or 1 (${why}), got ${replicas}`);
-    }
-  }
+  scalingProblems(ctx, add);
 
   for (const c of COMPONENTS) {
     if (!ctx.on[c]) continue;
@@ -108,4 +102,77 @@ export function renderProblems(ctx: StackContext): Problem[] {
       add(`spec.alerting.receivers[${i}].name`, '"vigil-null" is reserved for unrouted alerts');
   }
   return out;
+}
+
+/**
+ * Replicas of Loki, Tempo and Grafana (docs/adr/0017-scalable-loki-tempo.md): a single binary keeps
+ * its ring in memory and Grafana its state in the pod, so either runs one replica; scalable Loki and
+ * Tempo (sizes medium and large with spec.objectStorage.s3) replicate to REPLICATION_FACTOR
+ * ingesters, so the writing side needs at least that many; more than one Grafana needs its database.
+ */
+function scalingProblems(ctx: StackContext, add: (path: string, message: string) => void): void {
+  const spec = ctx.spec;
+  const ring = scalable(ctx);
+  const need = REPLICATION_FACTOR;
+  const single = (c: 'loki' | 'tempo') =>
+    `single-binary ${c} keeps its ring in memory; sizes medium and large with spec.objectStorage.s3 run it scalable`;
+  if (ctx.on.loki) {
+    const replicas = spec.logs?.replicas;
+    if (!ring && replicas !== undefined && replicas > 1) {
+      add('spec.logs.replicas', `must be 0 or 1 (${single('loki')}), got ${replicas}`);
+    } else if (ring && replicas !== undefined && replicas > 1) {
+      add(
+        'spec.logs.replicas',
+        `scalable Loki is sized per target: set spec.logs.targets.write|read|backend.replicas (0 stops every target), got ${replicas}`,
+      );
+    }
+    if (!ring && spec.logs?.targets) {
+      add('spec.logs.targets', 'only scalable Loki has targets: sizes medium and large with spec.objectStorage.s3');
+    }
+    if (ring) {
+      const write = lokiTargetSizing(ctx, 'write').replicas;
+      if (write > 0 && write < need) {
+        add(
+          'spec.logs.targets.write.replicas',
+          `must be 0 or at least ${need} (the replication factor: each stream is written to ${need} ingesters), got ${write}`,
+        );
+      }
+      for (const t of LOKI_TARGETS) requestsWithinLimits(lokiTargetSizing(ctx, t), `spec.logs.targets.${t}`, add);
+    }
+  }
+  if (ctx.on.tempo) {
+    const replicas = spec.traces?.replicas;
+    if (!ring && replicas !== undefined && replicas > 1) {
+      add('spec.traces.replicas', `must be 0 or 1 (${single('tempo')}), got ${replicas}`);
+    }
+    if (ring) {
+      const n = tempoScalableSizing(ctx).replicas;
+      if (n > 0 && n < need) {
+        add(
+          'spec.traces.replicas',
+          `must be 0 or at least ${need} (the replication factor: each trace is written to ${need} ingesters), got ${n}`,
+        );
+      }
+      requestsWithinLimits(tempoScalableSizing(ctx), 'spec.traces', add);
+    }
+  }
+  const grafana = spec.grafana?.replicas;
+  if (ctx.on.grafana && grafana !== undefined && grafana > 1 && !spec.grafana?.database) {
+    add(
+      'spec.grafana.replicas',
+      `must be 0 or 1 without spec.grafana.database (Grafana keeps its state in the pod), got ${grafana}`,
+    );
+  }
+}
+
+/** A size whose requests exceed its limits (an override of one against the profile's other). */
+function requestsWithinLimits(size: Sizing, path: string, add: (path: string, message: string) => void): void {
+  for (const r of ['cpu', 'memory'] as const) {
+    const req = size.resources.requests[r];
+    const lim = size.resources.limits[r];
+    if (req === undefined || lim === undefined) continue;
+    if (quantityBytes(req) > quantityBytes(lim)) {
+      add(`${path}.resources.requests.${r}`, `requests.${r} (${req}) must not exceed limits.${r} (${lim})`);
+    }
+  }
 }

@@ -1,5 +1,8 @@
-// Tempo, single binary: OTLP in, the metrics generator (service graphs, span metrics) remote-writes
-// to Prometheus with exemplars, retention by the compactor, a PVC or S3.
+// Tempo: OTLP in, the metrics generator (service graphs, span metrics) remote-writes to Prometheus
+// with exemplars, retention by the compactor. A single binary on a PVC or S3; at sizes medium and
+// large with S3, the scalable single binary: every replica runs every target (distributor,
+// ingester, querier, query frontend, compactor, metrics generator) in one memberlist ring
+// (scalable.ts, docs/adr/0017-scalable-loki-tempo.md).
 import type { Construct } from 'constructs';
 import yaml from 'js-yaml';
 import { goDuration, PORTS, placeholder, type StackContext } from './context.js';
@@ -15,9 +18,13 @@ import {
   serviceAccount,
   statefulSet,
 } from './pod.js';
+import { GOSSIP_PORT, REPLICATION_FACTOR, scalable, tempoScalableSizing } from './scalable.js';
 import { s3Endpoint, s3Env } from './storage.js';
 
 type Config = Record<string, unknown>;
+
+/** The headless Service the scalable replicas join the ring and find the query frontends through. */
+const tempoHeadless = (ctx: StackContext) => `${ctx.name('tempo')}-headless.${ctx.namespace}.svc`;
 
 /** tempo.yaml for a stack. */
 export function tempoConfig(ctx: StackContext): Config {
@@ -41,7 +48,9 @@ export function tempoConfig(ctx: StackContext): Config {
         },
       },
     },
-    ingester: { max_block_duration: '5m' },
+    ingester: scalable(ctx)
+      ? { max_block_duration: '5m', lifecycler: { ring: { replication_factor: REPLICATION_FACTOR } } }
+      : { max_block_duration: '5m' },
     compactor: { compaction: { block_retention: goDuration(t?.retention ?? '7d') } },
     storage: {
       trace: s3
@@ -63,6 +72,15 @@ export function tempoConfig(ctx: StackContext): Config {
     },
     usage_report: { reporting_enabled: false },
   };
+  if (scalable(ctx)) {
+    config.memberlist = {
+      join_members: [`${tempoHeadless(ctx)}:${GOSSIP_PORT}`],
+      bind_port: GOSSIP_PORT,
+      abort_if_cluster_join_fails: false,
+    };
+    // Every querier takes work from every query frontend (the headless name resolves to all pods).
+    config.querier = { frontend_worker: { frontend_address: `${tempoHeadless(ctx)}:9095` } };
+  }
   if (generate) {
     config.metrics_generator = {
       registry: { external_labels: { source: 'tempo', vigil_stack: ctx.stack } },
@@ -85,7 +103,8 @@ export function tempoChart(scope: Construct, ctx: StackContext): void {
   configMap(scope, 'config', ctx.name(c), { 'tempo.yaml': text });
   serviceAccount(scope, ctx, c);
   const s3 = ctx.spec.objectStorage?.s3;
-  const size = ctx.size.tempo;
+  const ring = scalable(ctx);
+  const size = ring ? tempoScalableSizing(ctx) : ctx.size.tempo;
   const pod = podTemplate(ctx, c, {
     uid: 10001,
     configHash: configHash(text),
@@ -93,13 +112,18 @@ export function tempoChart(scope: Construct, ctx: StackContext): void {
       container({
         name: 'tempo',
         image: ctx.spec.traces?.image ?? IMAGES.tempo,
-        args: ['-config.file=/etc/tempo/tempo.yaml', '-config.expand-env=true', '-target=all'],
+        args: [
+          '-config.file=/etc/tempo/tempo.yaml',
+          '-config.expand-env=true',
+          `-target=${ring ? 'scalable-single-binary' : 'all'}`,
+        ],
         env: s3 ? s3Env(s3) : undefined,
         ports: [
           { name: 'http', port: PORTS.tempo },
           { name: 'grpc', port: 9095 },
           { name: 'otlp-grpc', port: PORTS.otlpGrpc },
           { name: 'otlp-http', port: PORTS.otlpHttp },
+          ...(ring ? [{ name: 'gossip', port: GOSSIP_PORT }] : []),
         ],
         mounts: [
           { name: 'config', mountPath: '/etc/tempo', readOnly: true },
@@ -127,4 +151,16 @@ export function tempoChart(scope: Construct, ctx: StackContext): void {
     { name: 'otlp-grpc', port: PORTS.otlpGrpc },
     { name: 'otlp-http', port: PORTS.otlpHttp },
   ]);
+  if (ring) {
+    service(
+      scope,
+      ctx,
+      c,
+      [
+        { name: 'grpc', port: 9095 },
+        { name: 'gossip', port: GOSSIP_PORT },
+      ],
+      { id: 'headless', name: `${ctx.name(c)}-headless`, headless: true },
+    );
+  }
 }

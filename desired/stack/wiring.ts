@@ -1,5 +1,5 @@
 // The flows between a stack's components, read from the rendered objects themselves: every address
-// a component's configs, arguments and environment name (`<stack>-<component>[-headless].<ns>.svc:<port>`,
+// a component's configs, arguments and environment name (`<stack>-<component>[-<target>][-headless].<ns>.svc:<port>`,
 // a resolver's `hostname` and `port`, Alertmanager's `--cluster.peer`), and every Kubernetes service
 // discovery that selects one component's pods with a container port's name (Prometheus's scrape jobs
 // and its Alertmanagers). One source: the NetworkPolicies (network-policies.ts) allow exactly these.
@@ -7,6 +7,7 @@ import yaml from 'js-yaml';
 import { LABEL_COMPONENT, LABEL_STACK } from '../../conventions/index.js';
 import { PORTS, type StackContext } from './context.js';
 import { COMPONENTS, type ComponentName } from './labels.js';
+import { GOSSIP_PORT, TARGET_SUFFIXES } from './scalable.js';
 
 /** A rendered object as far as the wiring reads it (index.ts's KubeObject). */
 export interface KubeObject {
@@ -133,7 +134,9 @@ export function stackFlows(ctx: StackContext, objects: readonly KubeObject[]): F
   // Longest first: `cluster-state` before a shorter name it might start with.
   const names = [...COMPONENTS].sort((a, b) => b.length - a.length).map(reEscape);
   const s = reEscape(ctx.stack);
-  const hostRe = `(?<![\\w.-])${s}-(${names.join('|')})(?:-\\d+\\.${s}-\\1)?(?:-headless)?\\.${reEscape(ctx.namespace)}\\.svc(?:\\.cluster\\.local)?`;
+  // A target's Service (`<stack>-loki-write`) or a pod of one (`<stack>-loki-write-0.<stack>-loki-write`).
+  const target = `(?:-(?:${TARGET_SUFFIXES.join('|')}))?`;
+  const hostRe = `(?<![\\w.-])${s}-(${names.join('|')})${target}(?:-\\d+\\.${s}-\\1${target})?(?:-headless)?\\.${reEscape(ctx.namespace)}\\.svc(?:\\.cluster\\.local)?`;
   const withPort = new RegExp(`${hostRe}(?::(\\d+))?`, 'g');
   const bareHost = new RegExp(`^${hostRe}$`);
   const flows = new Map<string, Flow>();
@@ -143,7 +146,15 @@ export function stackFlows(ctx: StackContext, objects: readonly KubeObject[]): F
   const scanString = (from: ComponentName, text: string, where: string) => {
     for (const m of text.matchAll(withPort)) {
       if (!m[2]) throw new Error(`${where}: the address ${m[0]} names no port`);
-      add(from, m[1] as ComponentName, Number(m[2]));
+      const to = m[1] as ComponentName;
+      add(from, to, Number(m[2]));
+      // A memberlist ring (its join address names the gossip port): the members also call each
+      // other at the pod addresses they gossip, on their gRPC port (ingesters, schedulers, frontends).
+      if (Number(m[2]) === GOSSIP_PORT) {
+        const grpc = ports.get(to)?.get('grpc');
+        if (grpc === undefined) throw new Error(`${where}: the ring ${m[0]} has no member with a grpc port`);
+        add(from, to, grpc);
+      }
     }
   };
 

@@ -49,6 +49,11 @@ const lokiS3 = block({
   s3forcepathstyle: bool,
 });
 
+/** memberlist_config (Loki's and Tempo's alike): join addresses and the gossip port. */
+const memberlist = (extra: Record<string, Schema> = {}) =>
+  block({ join_members: list(hostPort, 1), bind_port: port, ...extra }, ['join_members']);
+const lokiMemberlist = memberlist();
+
 /** The schema of loki.yaml as desired/stack/loki.ts writes it. */
 export const LOKI_SCHEMA: Schema = block(
   {
@@ -65,6 +70,8 @@ export const LOKI_SCHEMA: Schema = block(
       instance_addr: str,
       path_prefix: str,
       replication_factor: { type: 'integer', minimum: 1 },
+      // The compactor's HTTP address for the other targets (simple scalable: the backend's Service).
+      compactor_address: { type: 'string', pattern: '^https?://' },
       ring: block({ kvstore: block({ store: { enum: ['consul', 'etcd', 'inmemory', 'memberlist', 'multi'] } }) }),
       storage: {
         ...block({
@@ -75,6 +82,8 @@ export const LOKI_SCHEMA: Schema = block(
         maxProperties: 1,
       },
     }),
+    // memberlist_config: the gossip ring of the simple scalable targets.
+    memberlist: lokiMemberlist,
     schema_config: block(
       {
         configs: list(
@@ -147,7 +156,13 @@ export const TEMPO_SCHEMA: Schema = block({
       }),
     }),
   }),
-  ingester: block({ max_block_duration: goDuration }),
+  ingester: block({
+    max_block_duration: goDuration,
+    // The scalable single binary: each trace is written to this many ingesters.
+    lifecycler: block({ ring: block({ replication_factor: { type: 'integer', minimum: 1 } }) }),
+  }),
+  memberlist: memberlist({ abort_if_cluster_join_fails: bool }),
+  querier: block({ frontend_worker: block({ frontend_address: hostPort }, ['frontend_address']) }),
   compactor: block({ compaction: block({ block_retention: goDuration }) }),
   storage: block(
     {

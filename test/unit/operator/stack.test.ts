@@ -23,7 +23,17 @@ const workload = (kind: string, generation: number, spec: object, status: object
 describe('referencedSecrets', () => {
   it('names the spec field of every Secret a stack needs, and only for enabled parts', () => {
     const s = spec({
-      grafana: { enabled: true, adminSecretRef: { name: 'admin' } },
+      grafana: {
+        enabled: true,
+        adminSecretRef: { name: 'admin' },
+        database: {
+          type: 'postgres',
+          host: 'pg:5432',
+          name: 'grafana',
+          user: 'grafana',
+          passwordSecretRef: { name: 'pg', key: 'password' },
+        },
+      },
       logs: { enabled: true },
       objectStorage: { s3: { endpoint: 'minio:9000', bucket: 'logs', secretRef: { name: 's3' } } },
       correlation: { enabled: true, datadog: { apiKeySecretRef: { name: 'dd', key: 'api-key' } } },
@@ -31,7 +41,9 @@ describe('referencedSecrets', () => {
     });
     expect(referencedSecrets(s)).toEqual([
       { path: 'spec.grafana.adminSecretRef.name', name: 'admin' },
-      { path: 'spec.objectStorage.s3.secretRef.name', name: 's3' },
+      { path: 'spec.objectStorage.s3.secretRef.name', name: 's3', key: 'AWS_ACCESS_KEY_ID' },
+      { path: 'spec.objectStorage.s3.secretRef.name', name: 's3', key: 'AWS_SECRET_ACCESS_KEY' },
+      { path: 'spec.grafana.database.passwordSecretRef', name: 'pg', key: 'password' },
       { path: 'spec.correlation.datadog.apiKeySecretRef', name: 'dd', key: 'api-key' },
       { path: 'spec.alerting.receivers[0].pagerduty.routingKeySecretRef', name: 'pd', key: 'key' },
     ]);
