@@ -126,9 +126,7 @@ function scalingProblems(ctx: StackContext, add: (path: string, message: string)
         `scalable Loki is sized per target: set spec.logs.targets.write|read|backend.replicas (0 stops every target), got ${replicas}`,
       );
     }
-    if (!ring && spec.logs?.targets) {
-      add('spec.logs.targets', 'only scalable Loki has targets: sizes medium and large with spec.objectStorage.s3');
-    }
+    // spec.logs.targets of a stack that runs the single binary waits unused (a size change uses it).
     if (ring) {
       const write = lokiTargetSizing(ctx, 'write').replicas;
       if (write > 0 && write < need) {

@@ -48,7 +48,7 @@ beforeAll(() => {
 describe('the API server accepts every rendered object (kubectl apply --server-side --dry-run=server)', () => {
   it('has stacks to check: the examples and the chart fixtures', () => {
     expect(SOURCES.map(([f]) => f)).toEqual(
-      expect.arrayContaining(['core.yaml', 'full.yaml', 'logs.yaml', 'traces.yaml', 's3-large.yaml']),
+      expect.arrayContaining(['core.yaml', 'full.yaml', 'logs.yaml', 'traces.yaml', 's3-large.yaml', 's3-medium.yaml']),
     );
   });
 

@@ -15,6 +15,7 @@ export const FIXTURES: Record<string, string> = {
   logs: join(REPO, 'examples/logs.yaml'),
   full: join(REPO, 'examples/full.yaml'),
   's3-large': join(import.meta.dirname, 'fixtures/s3-large.yaml'),
+  's3-medium': join(import.meta.dirname, 'fixtures/s3-medium.yaml'),
 };
 
 /** Validates (filling defaults) like the operator does; throws on a bad test stack. */

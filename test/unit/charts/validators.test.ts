@@ -184,6 +184,52 @@ describe('Loki config, STRUCTURAL CHECK ONLY, not Loki itself (AGPL: never built
   });
 });
 
+describe('scalable Loki and Tempo configs, STRUCTURAL CHECK ONLY (docs/adr/0017-scalable-loki-tempo.md)', () => {
+  const scalableStack = aStack({
+    size: 'large',
+    logs: {},
+    traces: {},
+    objectStorage: { s3: { endpoint: 'https://s3.example.com', bucket: 'telemetry', secretRef: { name: 's3' } } },
+  });
+
+  it('the scalable configs carry the ring keys and pass the check', () => {
+    const ctx = stackContext(scalableStack);
+    // biome-ignore lint/suspicious/noExplicitAny: walking plain JSON
+    const l = asRead(lokiConfig(ctx)) as any;
+    // biome-ignore lint/suspicious/noExplicitAny: walking plain JSON
+    const t = asRead(tempoConfig(ctx)) as any;
+    expect(structuralProblems(LOKI_SCHEMA, l)).toEqual([]);
+    expect(structuralProblems(TEMPO_SCHEMA, t)).toEqual([]);
+    expect(Object.keys(l.memberlist).sort()).toEqual(['bind_port', 'join_members']);
+    expect(l.common.compactor_address).toMatch(/^http:\/\//);
+    expect(Object.keys(t.memberlist).sort()).toEqual(['abort_if_cluster_join_fails', 'bind_port', 'join_members']);
+    expect(t.ingester.lifecycler.ring.replication_factor).toBe(3);
+  });
+
+  it('the structural check names a misspelt memberlist key, a join address without port and a bad frontend address', () => {
+    const ctx = stackContext(scalableStack);
+    // biome-ignore lint/suspicious/noExplicitAny: walking plain JSON
+    const l = asRead(lokiConfig(ctx)) as any;
+    l.memberlist.join_member = l.memberlist.join_members;
+    l.memberlist.join_members = ['loki-memberlist'];
+    l.common.compactor_address = 'loki-backend:3100';
+    expect(structuralProblems(LOKI_SCHEMA, l).sort()).toEqual([
+      'common.compactor_address: must match pattern "^https?://"',
+      'memberlist.join_member: unknown key (not in the schema from the configuration reference)',
+      'memberlist.join_members.0: must match pattern "^[^\\s:]*:[0-9]+$"',
+    ]);
+    // biome-ignore lint/suspicious/noExplicitAny: walking plain JSON
+    const t = asRead(tempoConfig(ctx)) as any;
+    t.querier.frontend_worker = { frontend_adress: 'x:9095' };
+    t.ingester.lifecycler.ring.replication_factor = '3';
+    expect(structuralProblems(TEMPO_SCHEMA, t).sort()).toEqual([
+      'ingester.lifecycler.ring.replication_factor: must be integer',
+      'querier.frontend_worker.frontend_adress: unknown key (not in the schema from the configuration reference)',
+      "querier.frontend_worker: must have required property 'frontend_address'",
+    ]);
+  });
+});
+
 describe('Tempo config, STRUCTURAL CHECK ONLY, not Tempo itself (AGPL: never built or run here)', () => {
   const goDuration = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
   it.each(VARIANTS.filter(([, s]) => stackContext(s).on.tempo))('%s', (_name, stack) => {
