@@ -25,7 +25,14 @@ export type Outcome =
       extra?: ConditionInput[];
     }
   /** Applied; waiting for something that happens by itself (replicas, the stack). */
-  | { kind: 'progressing'; fields: StatusFields; reason: string; message: string; requeueAfterMs?: number }
+  | {
+      kind: 'progressing';
+      fields: StatusFields;
+      reason: string;
+      message: string;
+      requeueAfterMs?: number;
+      extra?: ConditionInput[];
+    }
   /**
    * Applied all it could, but a person must fix something that keeps part of it from running (a
    * stack whose agent overlaps an older stack's collection, or that its namespace's Pod Security
@@ -38,6 +45,7 @@ export type Outcome =
       problems: Problem[];
       waitingFor: string;
       requeueAfterMs?: number;
+      extra?: ConditionInput[];
     }
   /** A person must fix the spec or create what it references; the children are left as they are. */
   | { kind: 'problem'; reason: string; problems: Problem[]; waitingFor: string; requeueAfterMs?: number }
@@ -233,7 +241,8 @@ export async function settle(
   const current = (raw.status ?? {}) as StatusBase;
   const { observedGeneration: _g, conditions: _c, ...kept } = current;
   const applied = o.kind === 'ready' || o.kind === 'progressing' || o.kind === 'degraded';
-  const conds = [...conditionsFor(o), ...(o.kind === 'ready' ? (o.extra ?? []) : [])];
+  // `extra` conditions of an outcome that applied (an SLO's BudgetCurrent, a stack's ScalingLimited).
+  const conds = [...conditionsFor(o), ...(applied ? (o.extra ?? []) : [])];
   const next = {
     ...(applied ? o.fields : kept),
     observedGeneration: generation,
@@ -274,4 +283,10 @@ export async function settle(
 
   if (o.kind === 'failed') throw o.retryable ? o.error : new TerminalError(o.error);
   return o.requeueAfterMs === undefined ? undefined : { requeueAfterMs: o.requeueAfterMs };
+}
+
+/** The outcome with `extra` conditions added, when it applied (ready, progressing, degraded). */
+export function withConditions(o: Outcome, extra: readonly ConditionInput[]): Outcome {
+  if (!extra.length || (o.kind !== 'ready' && o.kind !== 'progressing' && o.kind !== 'degraded')) return o;
+  return { ...o, extra: [...(o.extra ?? []), ...extra] };
 }

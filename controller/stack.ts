@@ -14,6 +14,7 @@ import type { ComponentStatus, ObservabilityStack, TargetStatus } from '../api/t
 import type { Problem } from '../api/validate.js';
 import {
   API_GROUP_VERSION,
+  CONDITION_SCALING_LIMITED,
   KIND_STACK,
   LABEL_COMPONENT,
   LABEL_MANAGED_BY,
@@ -23,6 +24,7 @@ import {
   PLURAL_STACK,
   REASON_AGENT_POD_SECURITY,
   REASON_COLLECTION_OVERLAP,
+  REASON_NO_OBJECT_STORAGE,
   Reasons,
 } from '../conventions/index.js';
 import { checkResource } from '../desired/check.js';
@@ -48,6 +50,7 @@ import {
   stackEndpoints,
   workloadsByComponent,
 } from '../desired/stack/index.js';
+import { scalingLimited } from '../desired/stack/scalable.js';
 import { generatedSecretNames } from '../desired/stack/secrets.js';
 import { S3_SECRET_KEYS } from '../desired/stack/storage.js';
 import type { KubeApi, KubeObject } from '../kube/types.js';
@@ -63,8 +66,10 @@ import {
   ready,
   reconcileObject,
   rendering,
+  withConditions,
 } from './outcome.js';
 import type { HandlerResult } from './queue.js';
+import type { ConditionInput } from './status.js';
 
 /** The API-server calls a stack reconcile makes. */
 export type StackKube = Pick<KubeApi, 'get' | 'list' | 'apply' | 'delete' | 'patchStatus' | 'event'>;
@@ -281,6 +286,29 @@ export function componentStatus(
   return components;
 }
 
+/**
+ * The ScalingLimited condition (docs/adr/0017-scalable-loki-tempo.md): True while a medium or large
+ * stack runs Loki or Tempo as a single binary for want of object storage; False once a stack that
+ * had it no longer does; absent on every other stack.
+ */
+export function scalingCondition(stack: ObservabilityStack, raw: KubeObject): ConditionInput[] {
+  const why = scalingLimited(stackContext(stack));
+  if (why) return [{ type: CONDITION_SCALING_LIMITED, status: 'True', reason: REASON_NO_OBJECT_STORAGE, message: why }];
+  const had = (
+    ((raw as { status?: unknown }).status as { conditions?: { type: string }[] } | undefined)?.conditions ?? []
+  ).some((c) => c.type === CONDITION_SCALING_LIMITED);
+  return had
+    ? [
+        {
+          type: CONDITION_SCALING_LIMITED,
+          status: 'False',
+          reason: Reasons.AsExpected,
+          message: 'Loki and Tempo run as the size asks.',
+        },
+      ]
+    : [];
+}
+
 export class StackReconciler {
   constructor(private readonly d: StackReconcilerDeps) {}
 
@@ -388,33 +416,40 @@ export class StackReconciler {
       ...(await this.liveClusterChildren(namespace, name)),
     ]);
     const live = await applyChildren(this.d, desired, have, log);
+    const scaling = scalingCondition(stack, raw);
     const components = componentStatus(objects, live);
     const fields = { components, endpoints: stackEndpoints(stack) };
     if (agent) {
       const waitingFor = agent.refused
         ? 'The agent is not run until the overlap is removed.'
         : "Waiting for the namespace's Pod Security level to admit the agent.";
-      return degraded(fields, agent.reason, agent.problems, { waitingFor });
+      return withConditions(degraded(fields, agent.reason, agent.problems, { waitingFor }), scaling);
     }
     const waiting = Object.keys(components)
       .filter((c) => !components[c].ready)
       .sort();
     if (waiting.length) {
       const message = `Waiting for ${waiting.join(', ')}.`;
-      return progressing(fields, Reasons.ComponentsNotReady, message, this.d.notReadyRecheckMs ?? 30_000);
+      return withConditions(
+        progressing(fields, Reasons.ComponentsNotReady, message, this.d.notReadyRecheckMs ?? 30_000),
+        scaling,
+      );
     }
     const short = Object.keys(components)
       .sort()
       .flatMap((c) => belowFullStrength(components[c].targets ?? {}));
     if (short.length) {
       // Serving, a member short (a rollout, a lost node): Ready, and the status says which.
-      return ready(
-        fields,
-        Reasons.AllComponentsReady,
-        `All components have quorum; below full strength: ${short.join(', ')}.`,
+      return withConditions(
+        ready(
+          fields,
+          Reasons.AllComponentsReady,
+          `All components have quorum; below full strength: ${short.join(', ')}.`,
+        ),
+        scaling,
       );
     }
-    return ready(fields, Reasons.AllComponentsReady, 'All components are available.');
+    return withConditions(ready(fields, Reasons.AllComponentsReady, 'All components are available.'), scaling);
   }
 
   /**

@@ -73,6 +73,12 @@ export const CONDITION_READY = 'Ready';
 export const CONDITION_PROGRESSING = 'Progressing';
 export const CONDITION_DEGRADED = 'Degraded';
 export type ConditionType = typeof CONDITION_READY | typeof CONDITION_PROGRESSING | typeof CONDITION_DEGRADED;
+/**
+ * A warning on a stack that runs, but smaller than its size asks: at size medium or large without
+ * spec.objectStorage.s3, Loki and Tempo stay single binaries (docs/adr/0017-scalable-loki-tempo.md).
+ */
+export const CONDITION_SCALING_LIMITED = 'ScalingLimited';
+export const REASON_NO_OBJECT_STORAGE = 'NoObjectStorage';
 
 export const Reasons = {
   AllComponentsReady: 'AllComponentsReady',

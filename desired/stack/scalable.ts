@@ -82,3 +82,14 @@ export function tempoScalableSizing(ctx: StackContext): Sizing {
   const t = ctx.spec.traces;
   return fromRow(profile(ctx).tempo, { replicas: t?.replicas, resources: t?.resources, storage: t?.storage });
 }
+
+/**
+ * Why a stack runs Loki or Tempo smaller than its size asks, or undefined: sizes medium and large
+ * without spec.objectStorage.s3 keep the single binaries (the stack's ScalingLimited condition).
+ */
+export function scalingLimited(ctx: StackContext): string | undefined {
+  if (!scalableSize(ctx) || scalable(ctx)) return undefined;
+  const which = [ctx.on.loki && 'Loki', ctx.on.tempo && 'Tempo'].filter(Boolean);
+  if (!which.length) return undefined;
+  return `spec.objectStorage.s3 is not set: ${which.join(' and ')} run${which.length === 1 ? 's' : ''} as a single binary with one replica at size ${ctx.spec.size}; set spec.objectStorage.s3 to run ${which.length === 1 ? 'it' : 'them'} scalable`;
+}

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import type { ObservabilityStack } from '../../../api/types.js';
 import { validateResource } from '../../../api/validate.js';
 import { forEachLimit } from '../../../controller/apply.js';
-import { componentStatus, referencedSecrets, workloadReady } from '../../../controller/stack.js';
+import { problem, progressing, ready, withConditions } from '../../../controller/outcome.js';
+import { componentStatus, referencedSecrets, scalingCondition, workloadReady } from '../../../controller/stack.js';
 import type { KubeObject as RenderedObject } from '../../../desired/stack/index.js';
 import type { KubeObject } from '../../../kube/types.js';
 import { aStack } from '../../support/builders.js';
@@ -207,5 +208,45 @@ describe('forEachLimit', () => {
       }),
     ).rejects.toThrow('first');
     expect(done).toEqual([2, 3]);
+  });
+});
+
+describe('scalingCondition (docs/adr/0017-scalable-loki-tempo.md)', () => {
+  const stack = (s: Record<string, unknown>): ObservabilityStack => ({
+    apiVersion: 'observability.vigil.dev/v1alpha1',
+    kind: 'ObservabilityStack',
+    metadata: { name: 's', namespace: 'o' },
+    spec: spec(s),
+  });
+  const raw = (conditions: { type: string }[] = []): KubeObject =>
+    ({ apiVersion: 'v1', kind: 'ObservabilityStack', metadata: { name: 's' }, status: { conditions } }) as KubeObject;
+  const s3 = { s3: { endpoint: 'minio:9000', bucket: 'logs', secretRef: { name: 's3' } } };
+
+  it('warns a medium or large stack whose Loki or Tempo stays a single binary for want of S3, naming the field', () => {
+    const [c] = scalingCondition(stack({ size: 'large', logs: { enabled: true }, traces: { enabled: true } }), raw());
+    expect(c).toMatchObject({ type: 'ScalingLimited', status: 'True', reason: 'NoObjectStorage' });
+    expect(c.message).toBe(
+      'spec.objectStorage.s3 is not set: Loki and Tempo run as a single binary with one replica at size large; set spec.objectStorage.s3 to run them scalable',
+    );
+    expect(scalingCondition(stack({ size: 'medium', logs: { enabled: true } }), raw())[0].message).toContain(
+      'Loki runs as a single binary',
+    );
+  });
+
+  it('is absent where nothing is limited, and False once a stack that had it no longer does', () => {
+    expect(scalingCondition(stack({ size: 'small', logs: { enabled: true } }), raw())).toEqual([]);
+    expect(scalingCondition(stack({ size: 'large' }), raw())).toEqual([]);
+    const fixed = stack({ size: 'large', logs: { enabled: true }, objectStorage: s3 });
+    expect(scalingCondition(fixed, raw())).toEqual([]);
+    expect(scalingCondition(fixed, raw([{ type: 'ScalingLimited' }]))).toEqual([
+      expect.objectContaining({ type: 'ScalingLimited', status: 'False', reason: 'AsExpected' }),
+    ]);
+  });
+
+  it('rides on every outcome that applied, never on one that did not', () => {
+    const c = scalingCondition(stack({ size: 'large', logs: { enabled: true } }), raw());
+    expect(withConditions(progressing({}, 'R', 'm', 1), c)).toMatchObject({ kind: 'progressing', extra: c });
+    expect(withConditions(ready({}, 'R', 'm'), c)).toMatchObject({ kind: 'ready', extra: c });
+    expect(withConditions(problem('R', []), c)).not.toHaveProperty('extra');
   });
 });
