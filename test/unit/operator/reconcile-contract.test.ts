@@ -391,6 +391,45 @@ describe('the stack reconciler', () => {
     );
   });
 
+  it('waits for a key the S3 Secret lacks and for the Grafana database password, naming each field', async () => {
+    putStack({
+      logs: { enabled: true },
+      grafana: {
+        enabled: true,
+        replicas: 2,
+        database: {
+          type: 'postgres',
+          host: 'pg:5432',
+          name: 'grafana',
+          user: 'grafana',
+          passwordSecretRef: { name: 'pg', key: 'password' },
+        },
+      },
+      objectStorage: { s3: { endpoint: 'minio.storage:9000', bucket: 'vigil-logs', secretRef: { name: 's3' } } },
+    });
+    fake.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's3', namespace: NS },
+      data: { AWS_ACCESS_KEY_ID: 'YQ==' },
+    });
+    await expect(reconcile()).resolves.toEqual({ requeueAfterMs: 15_000 });
+    const c = conditions(stack());
+    expect(c.Degraded).toMatchObject({ status: 'True', reason: 'SecretMissing' });
+    expect(c.Degraded.message).toBe(
+      `spec.objectStorage.s3.secretRef.name: Secret "s3" has no key "AWS_SECRET_ACCESS_KEY"; spec.grafana.database.passwordSecretRef: Secret "pg" not found in ${NS}`,
+    );
+  });
+
+  it('a large stack without object storage runs with single binaries and says so in ScalingLimited', async () => {
+    putStack({ size: 'large', logs: { enabled: true } });
+    await expect(reconcile()).resolves.toBeUndefined();
+    const c = conditions(stack());
+    expect(c.Ready.status).toBe('True');
+    expect(c.ScalingLimited).toMatchObject({ status: 'True', reason: 'NoObjectStorage' });
+    expect(c.ScalingLimited.message).toContain('spec.objectStorage.s3');
+  });
+
   it('reports an exception in render as a ReconcileError bug, logged with its stack, and does not retry it', async () => {
     putStack();
     check = () => {
