@@ -26,7 +26,7 @@ const names = (objects: KubeObject[], kind: string, part: string) =>
     .map((o) => o.metadata.name)
     .sort();
 const configOf = (objects: KubeObject[], name: string, key: string): Any =>
-  yaml.load((find(objects, 'ConfigMap', name)?.data as Record<string, string>)[key]);
+  yaml.load((find(objects, 'ConfigMap', name).data as Record<string, string>)[key]);
 
 describe('scalable Loki: sizes medium and large with S3', () => {
   const objects = render(loadStack(FIXTURES['s3-large']));
