@@ -14,6 +14,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
+import { s3LargeSecretManifests } from '../test/support/fixture-secrets.js';
 
 const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
@@ -144,16 +145,6 @@ function startOperator() {
 const rssOf = (pid: number | undefined) =>
   Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
 
-/** The Secrets s3-large.yaml names, with the keys its pods read. */
-const LARGE_SECRETS: Record<string, Record<string, string>> = {
-  'grafana-admin': { 'admin-user': 'admin', 'admin-password': 'bench-password' },
-  pagerduty: { 'routing-key': 'r0ut1ng' },
-  slack: { url: 'https://hooks.slack.example/services/x' },
-  'correlator-auth': { username: 'vigil', password: 'bench-correlator' },
-  datadog: { 'api-key': 'dd-key' },
-  's3-credentials': { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret-example' },
-};
-
 function largeStack(name: string) {
   const doc = yaml.load(readFileSync(join(root, 'test/unit/charts/fixtures/s3-large.yaml'), 'utf8')) as {
     metadata: Record<string, unknown>;
@@ -268,12 +259,7 @@ async function main() {
       op = startOperator();
       await sleep(2000);
     }
-    for (const [name, data] of Object.entries(LARGE_SECRETS)) {
-      kubectl(
-        ['apply', '-n', 'bench', '-f', '-'],
-        yaml.dump({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: data }),
-      );
-    }
+    kubectl(['apply', '-n', 'bench', '-f', '-'], many(s3LargeSecretManifests()));
     const large = Array.from({ length: 20 }, (_, i) => `large-${i}`);
     const t5 = performance.now();
     kubectl(['apply', '-n', 'bench', '-f', '-'], many(large.map(largeStack)));

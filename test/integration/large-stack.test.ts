@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
+import { s3LargeSecretManifests } from '../support/fixture-secrets.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { eventually, type RunningOperator, startOperator } from '../support/operator.js';
 import { REPO_ROOT } from '../support/paths.js';
@@ -26,16 +27,6 @@ let ns: string;
 let operator: RunningOperator;
 const STACK = 'prod';
 
-/** The fixture's Secrets, with the keys the rendered pods read. */
-const SECRETS: Record<string, Record<string, string>> = {
-  'grafana-admin': { 'admin-user': 'admin', 'admin-password': 'large-stack-test-password' },
-  pagerduty: { 'routing-key': 'r0ut1ng' },
-  slack: { url: 'https://hooks.slack.example/services/x' },
-  'correlator-auth': { username: 'vigil', password: 'large-stack-correlator' },
-  datadog: { 'api-key': 'dd-key' },
-  's3-credentials': { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret-example' },
-};
-
 const workloads = (): Workload[] =>
   JSON.parse(kubectlOk(['get', 'deployments,statefulsets', '-n', ns, '-l', `vigil.dev/stack=${STACK}`, '-o', 'json']))
     .items;
@@ -44,17 +35,12 @@ const ready = (w: Workload) => (w.kind === 'StatefulSet' ? w.status?.readyReplic
 
 beforeAll(async () => {
   ns = freshNamespace('large');
-  for (const [name, data] of Object.entries(SECRETS)) {
-    kubectlOk([
-      'create',
-      'secret',
-      'generic',
-      name,
-      '-n',
-      ns,
-      ...Object.entries(data).map(([k, v]) => `--from-literal=${k}=${v}`),
-    ]);
-  }
+  kubectlOk(
+    ['apply', '-n', ns, '-f', '-'],
+    s3LargeSecretManifests()
+      .map((d) => yaml.dump(d))
+      .join('---\n'),
+  );
   operator = await startOperator(['--namespaces', ns]);
 }, 60_000);
 
@@ -75,8 +61,13 @@ describe('a large stack with object storage', () => {
     // The local control plane's pre-created volumes are of its default class (hack/cluster.sh), not `fast`.
     delete doc.spec.metrics?.storage?.storageClassName;
     kubectlOk(['apply', '-f', '-'], yaml.dump(doc));
-    const r = kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=240s', `ostack/${STACK}`]);
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const r = kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=150s', `ostack/${STACK}`]);
+    const conditions = () => kubectl(['get', 'ostack', STACK, '-n', ns, '-o', 'jsonpath={.status.conditions}']).stdout;
+    expect({ code: r.code, stderr: r.stderr, conditions: r.code ? conditions() : '' }).toEqual({
+      code: 0,
+      stderr: '',
+      conditions: '',
+    });
     // Ready means quorum; wait for full strength too, then check it workload by workload.
     const all = await eventually(
       'every replica of every workload',
@@ -88,8 +79,22 @@ describe('a large stack with object storage', () => {
       1000,
     );
     const replicated = all.filter((w) => (w.spec.replicas ?? 1) > 1).map((w) => w.metadata.name);
-    // The large size replicates at least the Alertmanager mesh and the correlator shards.
-    expect(replicated).toEqual(expect.arrayContaining([`${STACK}-alertmanager`, `${STACK}-correlator`]));
+    // The large size with object storage replicates every ring and pair: Loki's three targets, Tempo,
+    // the Prometheus pair and its querier, the Alertmanager mesh and the correlator shards.
+    expect(replicated).toEqual(
+      expect.arrayContaining(
+        [
+          'loki-write',
+          'loki-read',
+          'loki-backend',
+          'tempo',
+          'prometheus',
+          'thanos-query',
+          'alertmanager',
+          'correlator',
+        ].map((t) => `${STACK}-${t}`),
+      ),
+    );
     const status = JSON.parse(kubectlOk(['get', 'ostack', STACK, '-n', ns, '-o', 'jsonpath={.status}']));
     const targets = Object.values(status.components as Record<string, { targets?: Record<string, unknown> }>)
       .flatMap((c) => Object.entries(c.targets ?? {}))
