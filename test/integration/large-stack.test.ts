@@ -10,6 +10,7 @@ import { s3LargeSecretManifests } from '../support/fixture-secrets.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { eventually, type RunningOperator, startOperator } from '../support/operator.js';
 import { REPO_ROOT } from '../support/paths.js';
+import { forbiddenRequests, type ManifestsRoleUser, manifestsRoleUser } from '../support/rbac.js';
 
 interface Workload {
   kind: string;
@@ -25,6 +26,7 @@ interface Workload {
 
 let ns: string;
 let operator: RunningOperator;
+let role: ManifestsRoleUser;
 const STACK = 'prod';
 
 const workloads = (): Workload[] =>
@@ -41,11 +43,14 @@ beforeAll(async () => {
       .map((d) => yaml.dump(d))
       .join('---\n'),
   );
-  operator = await startOperator(['--namespaces', ns]);
+  // As the manifests' ServiceAccount: every kind a large stack renders must be in its ClusterRole.
+  role = manifestsRoleUser(ns);
+  operator = await startOperator(['--namespaces', ns], {}, { kubeconfig: role.kubeconfig });
 }, 60_000);
 
 afterAll(async () => {
   await operator?.stop();
+  role?.remove();
   const problems = operator?.logs.filter((l) => l.level !== 'info' && l.level !== 30) ?? [];
   if (problems.length)
     process.stderr.write(`operator warnings:\n${problems.map((l) => JSON.stringify(l)).join('\n')}\n`);
@@ -134,4 +139,9 @@ describe('a large stack with object storage', () => {
       );
     }
   }, 120_000);
+
+  it('was never refused a request by the manifests ClusterRole', () => {
+    expect(forbiddenRequests(role.username)).toEqual([]);
+    expect(operator.logs.filter((l) => /forbidden/i.test(JSON.stringify(l)))).toEqual([]);
+  });
 });
