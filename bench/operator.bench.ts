@@ -156,7 +156,7 @@ function largeStack(name: string) {
 }
 
 async function main() {
-  log('starting a local control plane (320 static volumes)...');
+  log(`starting a local control plane (${env.VIGIL_FAKE_VOLUMES} static volumes)...`);
   execFileSync(join(root, 'hack', 'cluster.sh'), ['up'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   kubectl(['apply', '--server-side', '-f', join(root, 'crds')]);
   kubectl(['wait', '--for=condition=Established', '-f', join(root, 'crds')]);

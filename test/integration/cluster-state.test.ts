@@ -6,7 +6,7 @@
 // not in a pod: auth_type kubeConfig instead of serviceAccount (the same token, from a file), the
 // listen addresses on 127.0.0.1, and the job's kubernetes_sd_configs replaced by a static target with
 // the meta label the pod role would give it (Debian's Prometheus has no Kubernetes discovery).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -17,7 +17,7 @@ import { stackContext } from '../../desired/stack/context.js';
 import { OTELCOL_AGENT_VERSION } from '../../desired/stack/images.js';
 import { prometheusConfig } from '../../desired/stack/prometheus.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
-import { clusterDir } from '../support/operator.js';
+import { serviceAccountKubeconfig } from '../support/rbac.js';
 import { namesFrom } from '../unit/cluster/metric-names.js';
 import { aValidStack, cachedTool } from '../unit/cluster/support.js';
 import { freePort, Peer, type PrometheusPeer, startPrometheus, waitFor } from '../unit/correlator/peers.js';
@@ -52,22 +52,7 @@ function leastPrivilegeKubeconfig(): string {
     },
   ];
   kubectlOk(['apply', '-f', '-'], docs.map((d) => yaml.dump(d)).join('---\n'));
-  const admin = yaml.load(readFileSync(join(clusterDir(), 'kubeconfig'), 'utf8')) as { clusters: { cluster: Json }[] };
-  const token = kubectlOk(['-n', ns, 'create', 'token', 'cluster-state', '--duration=1h']).trim();
-  const file = join(dir, 'kubeconfig');
-  writeFileSync(
-    file,
-    yaml.dump({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'it', cluster: admin.clusters[0].cluster }],
-      users: [{ name: 'cluster-state', user: { token } }],
-      contexts: [{ name: 'it', context: { cluster: 'it', user: 'cluster-state' } }],
-      'current-context': 'it',
-    }),
-    { mode: 0o600 },
-  );
-  return file;
+  return serviceAccountKubeconfig(ns, 'cluster-state');
 }
 
 /** Two Deployments (one that cannot become available) and a StatefulSet, with requests and limits. */

@@ -2,8 +2,7 @@
 // kwok's pods run nothing, so the real operator process runs here, outside the cluster, with a
 // token of the manifests' ServiceAccount; the API server authorizes with RBAC, so a missing rule
 // fails for real.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
@@ -15,6 +14,7 @@ import { renderStack } from '../../desired/stack/index.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { clusterDir, eventually, type RunningOperator, startOperator } from '../support/operator.js';
 import { EXAMPLES_DIR, REPO_ROOT } from '../support/paths.js';
+import { serviceAccountKubeconfig } from '../support/rbac.js';
 import { desiredChildren, exampleDoc, liveChildren } from '../support/stacks.js';
 
 const MANIFESTS = join(REPO_ROOT, 'manifests');
@@ -53,28 +53,6 @@ let installStart = 0;
 const children = (stack: string) => liveChildren(ns, stack);
 const desired = (file: string) => desiredChildren(exampleDoc(file), ns);
 
-/** A kubeconfig for the ServiceAccount: the test cluster's server and CA, a fresh token. */
-function serviceAccountKubeconfig(): string {
-  const admin = yaml.load(readFileSync(join(clusterDir(), 'kubeconfig'), 'utf8')) as {
-    clusters: { cluster: { server: string; 'certificate-authority': string } }[];
-  };
-  const token = kubectlOk(['create', 'token', 'vigil-operator', '-n', 'vigil-system', '--duration=1h']).trim();
-  const file = join(mkdtempSync(join(tmpdir(), 'vigil-rbac-')), 'kubeconfig');
-  writeFileSync(
-    file,
-    yaml.dump({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'it', cluster: admin.clusters[0].cluster }],
-      users: [{ name: 'vigil-operator', user: { token } }],
-      contexts: [{ name: 'it', context: { cluster: 'it', user: 'vigil-operator' } }],
-      'current-context': 'it',
-    }),
-    { mode: 0o600 },
-  );
-  return file;
-}
-
 /** Requests by the ServiceAccount that the API server refused, from the audit log (writes only). */
 function forbiddenWrites(): string[] {
   return readFileSync(join(clusterDir(), 'audit.log'), 'utf8')
@@ -93,7 +71,7 @@ beforeAll(async () => {
   operator = await startOperator(
     ['--leader-elect', 'true', '--leader-election-namespace', 'vigil-system', '--identity', 'rbac-test'],
     {},
-    { kubeconfig: serviceAccountKubeconfig() },
+    { kubeconfig: serviceAccountKubeconfig('vigil-system', 'vigil-operator') },
   );
 });
 

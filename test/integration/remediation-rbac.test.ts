@@ -4,14 +4,14 @@
 // server with RBAC on. rolloutRestart works anywhere a policy is; deletePod works where the
 // RoleBinding is, and elsewhere fails with 403, recorded as `failed` and not retried. (Copies of the
 // two ClusterRoles under names of this test's own, so that rbac.test.ts's install is not touched.)
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
-import { clusterDir, eventually, freePort, type RunningOperator, startOperator } from '../support/operator.js';
+import { eventually, freePort, type RunningOperator, startOperator } from '../support/operator.js';
 import { REPO_ROOT } from '../support/paths.js';
+import { serviceAccountKubeconfig } from '../support/rbac.js';
 
 const TOKEN = 'it-rbac-remediation-token-424242';
 const SUFFIX = `remtest-${process.pid}`;
@@ -26,27 +26,6 @@ const role = (file: string, name: string) => {
   };
   return { ...doc, metadata: { ...doc.metadata, name } };
 };
-
-function saKubeconfig(namespace: string): string {
-  const admin = yaml.load(readFileSync(join(clusterDir(), 'kubeconfig'), 'utf8')) as {
-    clusters: { cluster: unknown }[];
-  };
-  const token = kubectlOk(['create', 'token', 'vigil-operator', '-n', namespace, '--duration=1h']).trim();
-  const file = join(mkdtempSync(join(tmpdir(), 'vigil-remrbac-')), 'kubeconfig');
-  writeFileSync(
-    file,
-    yaml.dump({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'it', cluster: admin.clusters[0].cluster }],
-      users: [{ name: 'sa', user: { token } }],
-      contexts: [{ name: 'it', context: { cluster: 'it', user: 'sa' } }],
-      'current-context': 'it',
-    }),
-    { mode: 0o600 },
-  );
-  return file;
-}
 
 const workload = (name: string) => ({
   apiVersion: 'apps/v1',
@@ -143,7 +122,7 @@ beforeAll(async () => {
       `127.0.0.1:${port}`,
     ],
     {},
-    { kubeconfig: saKubeconfig(bound) },
+    { kubeconfig: serviceAccountKubeconfig(bound, 'vigil-operator') },
   );
   await eventually(
     'the policies to be Ready',

@@ -17,6 +17,28 @@ export interface ManifestsRoleUser {
   remove(): void;
 }
 
+/** A kubeconfig for a ServiceAccount: the test cluster's server and CA, and a fresh one-hour token. */
+export function serviceAccountKubeconfig(namespace: string, serviceAccount: string): string {
+  const admin = yaml.load(readFileSync(join(clusterDir(), 'kubeconfig'), 'utf8')) as {
+    clusters: { cluster: unknown }[];
+  };
+  const token = kubectlOk(['create', 'token', serviceAccount, '-n', namespace, '--duration=1h']).trim();
+  const file = join(mkdtempSync(join(tmpdir(), 'vigil-sa-')), 'kubeconfig');
+  writeFileSync(
+    file,
+    yaml.dump({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'it', cluster: admin.clusters[0].cluster }],
+      users: [{ name: serviceAccount, user: { token } }],
+      contexts: [{ name: 'it', context: { cluster: 'it', user: serviceAccount } }],
+      'current-context': 'it',
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
 /** A ServiceAccount `vigil-operator` in `namespace`, bound to a copy of the manifests' ClusterRole. */
 export function manifestsRoleUser(namespace: string): ManifestsRoleUser {
   const name = `vigil-operator-${namespace}`;
@@ -35,23 +57,7 @@ export function manifestsRoleUser(namespace: string): ManifestsRoleUser {
     },
   ];
   kubectlOk(['apply', '-f', '-'], docs.map((d) => yaml.dump(d)).join('---\n'));
-  const admin = yaml.load(readFileSync(join(clusterDir(), 'kubeconfig'), 'utf8')) as {
-    clusters: { cluster: unknown }[];
-  };
-  const token = kubectlOk(['create', 'token', 'vigil-operator', '-n', namespace, '--duration=1h']).trim();
-  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'vigil-role-')), 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    yaml.dump({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'it', cluster: admin.clusters[0].cluster }],
-      users: [{ name: 'sa', user: { token } }],
-      contexts: [{ name: 'it', context: { cluster: 'it', user: 'sa' } }],
-      'current-context': 'it',
-    }),
-    { mode: 0o600 },
-  );
+  const kubeconfig = serviceAccountKubeconfig(namespace, 'vigil-operator');
   return {
     kubeconfig,
     username: `system:serviceaccount:${namespace}:vigil-operator`,
