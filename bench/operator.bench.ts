@@ -148,10 +148,13 @@ const rssOf = (pid: number | undefined) =>
 function largeStack(name: string) {
   const doc = yaml.load(readFileSync(join(root, 'test/unit/charts/fixtures/s3-large.yaml'), 'utf8')) as {
     metadata: Record<string, unknown>;
-    spec: { metrics?: { storage?: { storageClassName?: string } } };
+    spec: { metrics?: { storage?: { storageClassName?: string } }; collector?: Record<string, unknown> };
   };
   // The local control plane's volumes are of its default class (hack/cluster.sh).
   delete doc.spec.metrics?.storage?.storageClassName;
+  // Twenty stacks share one namespace, and only one of them may run the node agent that collects it
+  // (the others would be refused with CollectionOverlap): the gateway alone here.
+  doc.spec.collector = { ...doc.spec.collector, mode: 'deployment' };
   return { ...doc, metadata: { name } };
 }
 
