@@ -19,7 +19,8 @@ import { s3LargeSecretManifests } from '../test/support/fixture-secrets.js';
 const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
 const clusterDir = join(dir, 'cluster');
-const env = { ...process.env, VIGIL_CLUSTER_DIR: clusterDir, VIGIL_FAKE_VOLUMES: '600' };
+// Ten fake nodes of 64 CPUs: the 20 large stacks of part 5 request about 25 CPUs and 78 GiB each.
+const env = { ...process.env, VIGIL_CLUSTER_DIR: clusterDir, VIGIL_FAKE_VOLUMES: '600', VIGIL_FAKE_NODES: '10' };
 const onlyLarge = process.env.BENCH_ONLY === 'large';
 const kubeconfig = join(clusterDir, 'kubeconfig');
 const log = (m: string) => process.stdout.write(`[bench-operator] ${m}\n`);
