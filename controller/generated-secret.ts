@@ -15,7 +15,8 @@ export const randomPassword = (): string => randomBytes(24).toString('base64url'
 export function secretValues(secret: KubeObject | undefined): Record<string, string> {
   // biome-ignore lint/suspicious/noExplicitAny: Secret fields are read loosely, never logged
   const s = (secret ?? {}) as any;
-  const out: Record<string, string> = {};
+  // No prototype: a key named like an Object member (`constructor`, `__proto__`) is data like any other.
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries((s.data ?? {}) as Record<string, string>)) {
     out[k] = Buffer.from(v, 'base64').toString('utf8');
   }

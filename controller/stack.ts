@@ -229,7 +229,7 @@ async function secretProblems(
       const gone = `Secret "${need.name}" not found in ${namespace}`;
       if (!problems.some((m) => m.path === need.path && m.message === gone))
         problems.push({ path: need.path, message: gone });
-    } else if (need.key && !(need.key in values)) {
+    } else if (need.key && !Object.hasOwn(values, need.key)) {
       missing = true;
       problems.push({ path: need.path, message: `Secret "${need.name}" has no key "${need.key}"` });
     } else {

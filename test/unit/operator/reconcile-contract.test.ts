@@ -421,6 +421,25 @@ describe('the stack reconciler', () => {
     );
   });
 
+  it('finds no key named like an Object member in a Secret that lacks it (constructor, __proto__)', async () => {
+    putStack({
+      correlation: {
+        enabled: true,
+        datadog: { apiKeySecretRef: { name: 'dd', key: 'constructor' }, site: 'datadoghq.eu' },
+      },
+    });
+    fake.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'dd', namespace: NS },
+      data: { 'api-key': 'YQ==' },
+    });
+    await expect(reconcile()).resolves.toEqual({ requeueAfterMs: 15_000 });
+    expect(conditions(stack()).Degraded.message).toBe(
+      'spec.correlation.datadog.apiKeySecretRef: Secret "dd" has no key "constructor"',
+    );
+  });
+
   it('a large stack without object storage runs with single binaries and says so in ScalingLimited', async () => {
     putStack({ size: 'large', logs: { enabled: true } });
     await expect(reconcile()).resolves.toBeUndefined();
