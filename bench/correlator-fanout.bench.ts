@@ -4,30 +4,14 @@
 // (correlator/fanout.ts, peers found as the rendered Deployment finds them: a list of every
 // replica and its own POD_IP to leave out). The query client is a process of its own
 // (bench/correlator-query.ts). Prints p50/p95/p99 overall and p50/p95 per kind of query.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort, Peer } from '../test/unit/correlator/peers.js';
+import { runQueries } from './query-client.js';
 
 const HELD = Number(process.env.BENCH_HELD ?? '100000');
 const QUERIES = Number(process.env.BENCH_QUERIES ?? '2500');
 const repoDir = fileURLToPath(new URL('..', import.meta.url));
 const engineScript = fileURLToPath(new URL('./correlator-engine.ts', import.meta.url));
-const queryScript = fileURLToPath(new URL('./correlator-query.ts', import.meta.url));
-const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-
-function runQueries(url: string, queries: string[]): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [queryScript], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`query client exited ${code}`)),
-    );
-    child.stdin.end(JSON.stringify({ url, queries }));
-  });
-}
 
 const BASE = Date.UTC(2025, 9, 15);
 const traceId = (i: number) => (i + 1).toString(16).padStart(32, '0');

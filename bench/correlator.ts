@@ -11,6 +11,7 @@ import { parseQuery } from '../correlator/query.js';
 import { buildCorrelator } from '../correlator/server.js';
 import { view } from '../correlator/store.js';
 import { freePort, metricSum, Peer, startOtelcol, startVictoriaLogs } from '../test/unit/correlator/peers.js';
+import { runQueries } from './query-client.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? '8000');
 const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
@@ -28,22 +29,6 @@ function runLoad(
     child.on('exit', (code) =>
       code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}`)),
     );
-  });
-}
-
-const queryScript = fileURLToPath(new URL('./correlator-query.ts', import.meta.url));
-
-function runQueries(url: string, queries: string[]): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [queryScript], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`query client exited ${code}`)),
-    );
-    child.stdin.end(JSON.stringify({ url, queries }));
   });
 }
 
