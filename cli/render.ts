@@ -8,9 +8,12 @@ import { KIND_STACK } from '../conventions/index.js';
 import type { KubeObject } from '../desired/stack/index.js';
 import { parseFlags } from '../lib/args.js';
 import { expandPaths, FILE_FLAGS, filesOf, readAll } from './files.js';
-import { checkDoc, type Output } from './validate.js';
+import { checkDoc, IMAGE_PREFIX_FLAGS, IMAGE_PREFIX_USAGE, imagePolicyOf, type Output } from './validate.js';
 
-const USAGE = 'usage: vigil render -f FILE [-f FILE...] [-o DIR] [-n NAMESPACE]';
+const USAGE = [
+  'usage: vigil render -f FILE [-f FILE...] [-o DIR] [-n NAMESPACE] [--allowed-image-prefixes P1,P2]',
+  IMAGE_PREFIX_USAGE,
+].join('\n');
 
 export const toYaml = (o: KubeObject) => yaml.dump(o, { noRefs: true, lineWidth: -1 });
 
@@ -18,6 +21,7 @@ const FLAGS = {
   ...FILE_FLAGS,
   'output-dir': { type: 'string', short: 'o' },
   namespace: { type: 'string', short: 'n' },
+  ...IMAGE_PREFIX_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -29,6 +33,7 @@ export function runRender(args: string[], io: Output): number {
     return 0;
   }
   const files = filesOf(values);
+  const policy = imagePolicyOf(values['allowed-image-prefixes'], errors);
   if (errors.length || files.length === 0) {
     io.err([...errors, USAGE].join('\n'));
     return 2;
@@ -49,7 +54,7 @@ export function runRender(args: string[], io: Output): number {
   });
   for (const { where, doc } of loaded) {
     if ((doc as { kind?: unknown })?.kind !== KIND_STACK) continue;
-    const c = checkDoc(withNamespace(doc as ObservabilityStack, values.namespace));
+    const c = checkDoc(withNamespace(doc as ObservabilityStack, values.namespace), policy);
     for (const p of c.problems) io.err(`${where}: ${p.path}: ${p.message}`);
     problems += c.problems.length;
     if (!c.ok || c.kind !== KIND_STACK) continue;

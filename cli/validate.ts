@@ -18,14 +18,26 @@ export function checkDoc(doc: unknown, policy: CheckPolicy = {}): Checked {
   }
 }
 
-const USAGE = [
-  'usage: vigil validate -f FILE [-f FILE...] [--allowed-image-prefixes P1,P2]   (files or directories of YAML)',
+/** `--allowed-image-prefixes`, shared by validate and render: the operator's flag of the same name. */
+export const IMAGE_PREFIX_FLAGS = { 'allowed-image-prefixes': { type: 'string' } } as const;
+export const IMAGE_PREFIX_USAGE = [
   '  --allowed-image-prefixes  refuse a stack whose spec names an image outside these prefixes, as the operator',
   '                            with the same flag (or VIGIL_ALLOWED_IMAGE_PREFIXES) does',
 ].join('\n');
+/** The policy from the flag's value; a bad prefix is an error naming the flag. */
+export function imagePolicyOf(value: string | undefined, errors: string[]): CheckPolicy {
+  const images = parseImagePrefixes(value);
+  errors.push(...images.errors.map((e) => `--allowed-image-prefixes: ${e}`));
+  return { allowedImagePrefixes: images.prefixes };
+}
+
+const USAGE = [
+  'usage: vigil validate -f FILE [-f FILE...] [--allowed-image-prefixes P1,P2]   (files or directories of YAML)',
+  IMAGE_PREFIX_USAGE,
+].join('\n');
 const FLAGS = {
   ...FILE_FLAGS,
-  'allowed-image-prefixes': { type: 'string' },
+  ...IMAGE_PREFIX_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -41,8 +53,7 @@ export function runValidate(args: string[], io: Output): number {
     return 0;
   }
   const files = filesOf(values, positionals);
-  const images = parseImagePrefixes(values['allowed-image-prefixes']);
-  errors.push(...images.errors.map((e) => `--allowed-image-prefixes: ${e}`));
+  const policy = imagePolicyOf(values['allowed-image-prefixes'], errors);
   if (errors.length || files.length === 0) {
     io.err([...errors, USAGE].join('\n'));
     return 2;
@@ -60,7 +71,6 @@ export function runValidate(args: string[], io: Output): number {
     io.out(message);
     problems++;
   });
-  const policy: CheckPolicy = { allowedImagePrefixes: images.prefixes };
   for (const d of docs) results.push({ where: d.where, checked: checkDoc(d.doc, policy) });
   // An SLO whose stack is among the files is checked against it too, as the operator does.
   const stacks = new Map<string, ObservabilityStack>();

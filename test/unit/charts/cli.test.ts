@@ -68,6 +68,34 @@ describe('vigil render', () => {
     expect(bare.err[0]).toMatch(/^unexpected argument "extra.yaml"/);
   });
 
+  it('refuses, as the operator does, a stack whose image is outside --allowed-image-prefixes, naming the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-render-cli-'));
+    const file = join(dir, 'img.yaml');
+    writeFileSync(
+      file,
+      yaml.dump({
+        apiVersion: 'observability.vigil.dev/v1alpha1',
+        kind: 'ObservabilityStack',
+        metadata: { name: 'img', namespace: 'obs' },
+        spec: { metrics: { enabled: true, image: 'evil.example/prometheus:1' } },
+      }),
+    );
+    const refused = capture();
+    expect(runRender(['-f', file, '--allowed-image-prefixes', 'registry.example/'], refused.io)).toBe(1);
+    expect(refused.err).toContainEqual(
+      expect.stringMatching(
+        /img\.yaml: spec\.metrics\.image: "evil\.example\/prometheus:1" is not under an allowed prefix/,
+      ),
+    );
+    expect(refused.out).toEqual([]);
+    const admitted = capture();
+    expect(runRender(['-f', file, '--allowed-image-prefixes', 'evil.example/'], admitted.io)).toBe(0);
+    expect(admitted.out.join('\n')).toContain('image: evil.example/prometheus:1');
+    const bad = capture();
+    expect(runRender(['-f', file, '--allowed-image-prefixes', 'registry.example'], bad.io)).toBe(2);
+    expect(bad.err[0]).toMatch(/^--allowed-image-prefixes: /);
+  });
+
   it('prints usage and exits 2 without a file', () => {
     const c = capture();
     expect(runRender([], c.io)).toBe(2);
