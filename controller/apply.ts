@@ -77,6 +77,33 @@ export async function forEachLimit<T>(
 
 const APPLY_CONCURRENCY = 8;
 
+const BINDING_KINDS = new Set(['RoleBinding', 'ClusterRoleBinding']);
+const isBinding = (o: KubeObject) => o.apiVersion === 'rbac.authorization.k8s.io/v1' && BINDING_KINDS.has(o.kind);
+
+/** Applies the drifted ones of `desired` a few at a time, recording what the server returned. */
+async function applyGroup(
+  d: ApplyDeps,
+  desired: readonly KubeObject[],
+  live: ReadonlyMap<string, KubeObject>,
+  result: Map<string, KubeObject>,
+  log: Logger,
+): Promise<void> {
+  await forEachLimit(desired, APPLY_CONCURRENCY, async (want) => {
+    const have = live.get(childKey(want));
+    if (have && isSubset(want, have)) {
+      result.set(childKey(want), have);
+      return;
+    }
+    const applied = await d.kube.apply(want);
+    d.onWrite?.('apply', want.kind);
+    log.info(
+      { childKind: want.kind, child: want.metadata.name },
+      have ? `Updated ${want.kind}` : `Applied ${want.kind}`,
+    );
+    result.set(childKey(want), applied);
+  });
+}
+
 export interface ApplyDeps {
   kube: Pick<KubeApi, 'apply' | 'delete'>;
   /** Counts applies and prunes by kind (metrics). */
@@ -95,21 +122,12 @@ export async function applyChildren(
   log: Logger,
 ): Promise<Map<string, KubeObject>> {
   const result = new Map<string, KubeObject>();
-  // Children do not depend on each other at apply time: apply the drifted ones a few at a time.
-  await forEachLimit(desired, APPLY_CONCURRENCY, async (want) => {
-    const have = live.get(childKey(want));
-    if (have && isSubset(want, have)) {
-      result.set(childKey(want), have);
-      return;
-    }
-    const applied = await d.kube.apply(want);
-    d.onWrite?.('apply', want.kind);
-    log.info(
-      { childKind: want.kind, child: want.metadata.name },
-      have ? `Updated ${want.kind}` : `Applied ${want.kind}`,
-    );
-    result.set(childKey(want), applied);
-  });
+  // Children do not depend on each other at apply time, but for one thing: the API server refuses a
+  // RoleBinding or ClusterRoleBinding whose role does not exist yet (404, the role is looked up to
+  // check that the operator holds what it grants, as it does not hold `bind` or `escalate`). So the
+  // bindings go last; within each group, the drifted ones are applied a few at a time.
+  const bindingsLast = [desired.filter((o) => !isBinding(o)), desired.filter(isBinding)];
+  for (const group of bindingsLast) await applyGroup(d, group, live, result, log);
   const wanted = new Set(desired.map(childKey));
   for (const [key, have] of live) {
     if (wanted.has(key)) continue;

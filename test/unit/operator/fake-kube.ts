@@ -7,7 +7,7 @@ import pino, { type Logger } from 'pino';
 import type { SLOKube } from '../../../controller/slo.js';
 import type { StackKube } from '../../../controller/stack.js';
 import { KIND_SLO, KIND_STACK, PLURAL_SLO, PLURAL_STACK } from '../../../conventions/index.js';
-import type { EventInput, KubeObject, ObjectRef } from '../../../kube/types.js';
+import { type EventInput, KubeError, type KubeObject, type ObjectRef } from '../../../kube/types.js';
 
 const KIND_BY_PLURAL: Record<string, string> = { [PLURAL_STACK]: KIND_STACK, [PLURAL_SLO]: KIND_SLO };
 
@@ -35,6 +35,8 @@ export class FakeKube implements StackKube, SLOKube {
   /** apiVersion/kind pairs the fake API server serves beyond the built-in ones. */
   readonly served = new Set<string>();
   available = true;
+  /** Milliseconds an apply of that kind takes, as a round trip to a real API server does. */
+  readonly applyLatency: Partial<Record<string, number>> = {};
   /** An error to throw from every call of that kind (a function may pick which objects fail). */
   readonly failures: Partial<Record<Call, Error | ((target: string) => Error | undefined)>> = {};
   private uids = 0;
@@ -97,6 +99,9 @@ export class FakeKube implements StackKube, SLOKube {
 
   async apply(obj: KubeObject): Promise<KubeObject> {
     this.fail('apply', `${obj.kind}/${obj.metadata.name}`);
+    const latency = this.applyLatency[obj.kind];
+    if (latency) await new Promise((r) => setTimeout(r, latency));
+    this.checkRoleRef(obj);
     const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
     const before = this.objects.get(key);
     const stored = structuredClone(obj);
@@ -119,6 +124,19 @@ export class FakeKube implements StackKube, SLOKube {
     this.objects.set(key, stored);
     this.writes.push(`apply ${obj.kind}/${obj.metadata.name}`);
     return structuredClone(stored);
+  }
+
+  /**
+   * As the API server does for a user without `bind` or `escalate` (the operator's role): a binding
+   * is refused with 404 while the role it names does not exist, because the server looks the role
+   * up to check that the user holds what it grants.
+   */
+  private checkRoleRef(obj: KubeObject): void {
+    if (obj.kind !== 'RoleBinding' && obj.kind !== 'ClusterRoleBinding') return;
+    const ref = (obj as unknown as { roleRef: { kind: string; name: string } }).roleRef;
+    const namespace = ref.kind === 'Role' ? obj.metadata.namespace : undefined;
+    if (!this.objects.has(keyOf('rbac.authorization.k8s.io/v1', ref.kind, namespace, ref.name)))
+      throw new KubeError(`${obj.kind.toLowerCase()}s "${obj.metadata.name}" not found`, 404, 'NotFound');
   }
 
   async delete(ref: ObjectRef): Promise<void> {

@@ -172,6 +172,20 @@ describe('the stack reconciler', () => {
     expect(fake.events).toEqual([]);
   });
 
+  it('applies a Role or ClusterRole before the binding that names it, which the API server refuses until then', async () => {
+    // The binding's apply would overtake the slower Role's among the concurrent applies.
+    fake.applyLatency.Role = 30;
+    fake.applyLatency.ClusterRole = 30;
+    putStack({ metrics: { enabled: true, cluster: { nodeExporter: { enabled: true } } } });
+    await expect(reconcile()).resolves.toBeUndefined();
+    expect(conditions(stack()).Ready).toMatchObject({ status: 'True', reason: 'AllComponentsReady' });
+    const order = childWrites();
+    const bindings = order.filter((w) => /^apply (Cluster)?RoleBinding\//.test(w));
+    expect(bindings.length).toBeGreaterThan(0);
+    const lastRole = Math.max(...order.map((w, i) => (/^apply (Cluster)?Role\//.test(w) ? i : -1)));
+    expect(order.indexOf(bindings[0])).toBeGreaterThan(lastRole);
+  });
+
   it('writes nothing at all when nothing changed', async () => {
     putStack();
     await reconcile();
