@@ -110,6 +110,7 @@ function writesSince(since: Date): Map<string, number> {
     const e = JSON.parse(line);
     if (e.user?.username !== 'vigil-operator' || e.stage !== 'ResponseComplete' || new Date(e.stageTimestamp) < since)
       continue;
+    if (!['create', 'update', 'patch', 'delete', 'deletecollection'].includes(e.verb)) continue; // the log has its reads too
     const key = `${e.verb} ${[e.objectRef?.resource, e.objectRef?.subresource].filter(Boolean).join('/')}`;
     out.set(key, (out.get(key) ?? 0) + 1);
   }

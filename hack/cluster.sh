@@ -42,6 +42,27 @@ wait_for() { # what, seconds, command...
 
 kc() { kubectl --kubeconfig="$KUBECONFIG_FILE" "$@"; }
 
+operator_rbac() {
+  # manifests/rbac/cluster-role.yaml under a name of its own (rbac.test.ts installs and removes the
+  # manifests' `vigil-operator`), bound to the user vigil-operator. Leases and remediation actions
+  # are bound per namespace, as manifests/rbac says: the remediation-actions ClusterRole is created
+  # here unbound, and test/support/rbac.ts binds it and the lease Role where a test needs them.
+  { sed '0,/^  name: vigil-operator$/s//  name: vigil-operator-local/' "$REPO_DIR/manifests/rbac/cluster-role.yaml"
+    echo ---
+    sed -n '0,/^---$/p' "$REPO_DIR/manifests/rbac/remediation-actions.yaml" | sed '$d' |
+      sed '0,/^  name: vigil-remediation-actions$/s//  name: vigil-remediation-actions-local/'
+    cat <<'YAML'
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: vigil-operator-local
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: vigil-operator-local }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: vigil-operator }]
+YAML
+  } | kc apply -f - >/dev/null
+}
+
 certs() {
   local c="$DIR/pki"; mkdir -p "$c"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
@@ -57,14 +78,17 @@ certs() {
   printf '%s,admin,admin,"system:masters"\n' "$token" >"$c/tokens.csv"
   echo "$token" >"$c/admin.token"
   # A user of its own for an operator run by hand or by the tests, so the audit log tells its
-  # requests apart; operator.kubeconfig uses it. (manifests/ run it as a ServiceAccount with RBAC.)
+  # requests apart; operator.kubeconfig uses it. It is in no group: operator_rbac binds it to the
+  # manifests' ClusterRole, so it may do what the installed operator may and nothing more.
   token="$(openssl rand -hex 24)"
-  printf '%s,vigil-operator,vigil-operator,"system:masters"\n' "$token" >>"$c/tokens.csv"
+  printf '%s,vigil-operator,vigil-operator\n' "$token" >>"$c/tokens.csv"
   echo "$token" >"$c/operator.token"
 }
 
 audit_policy() {
-  # Writes only (the operator's idle-writes check counts them); reads would flood the log.
+  # Every write (the operator's idle-writes check counts them), and the reads of the operator's
+  # users (operator.kubeconfig's vigil-operator, and the ServiceAccounts the tests run it as), so
+  # that a read its role lacks shows as a 403 too; other reads would flood the log.
   cat >"$DIR/audit-policy.yaml" <<'YAML'
 apiVersion: audit.k8s.io/v1
 kind: Policy
@@ -72,6 +96,10 @@ omitStages: [RequestReceived]
 rules:
   - level: Metadata
     verbs: [create, update, patch, delete, deletecollection]
+  - level: Metadata
+    users: [vigil-operator]
+  - level: Metadata
+    userGroups: [system:serviceaccounts]
   - level: None
 YAML
 }
@@ -211,6 +239,7 @@ up() {
   wait_for kube-apiserver 30 kc get namespace default
   fake_nodes | kc apply -f - >/dev/null
   storage | kc apply -f - >/dev/null
+  operator_rbac
   wait_for kube-controller-manager 60 kc get serviceaccount default -n default
   wait_for kwok 60 bash -c "[[ \$(kubectl --kubeconfig=$KUBECONFIG_FILE get nodes --no-headers 2>/dev/null | grep -c ' Ready') -ge $NODES ]]"
   for p in kube-controller-manager kube-scheduler kwok; do running "$p" || { log "$p exited:"; tail -n 20 "$DIR/$p.log" >&2; exit 1; }; done

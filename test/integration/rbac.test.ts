@@ -2,7 +2,6 @@
 // kwok's pods run nothing, so the real operator process runs here, outside the cluster, with a
 // token of the manifests' ServiceAccount; the API server authorizes with RBAC, so a missing rule
 // fails for real.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
@@ -12,9 +11,9 @@ import { expandPaths, loadDocs } from '../../cli/files.js';
 import { MANAGED_KINDS } from '../../controller/kinds.js';
 import { renderStack } from '../../desired/stack/index.js';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
-import { clusterDir, eventually, type RunningOperator, startOperator } from '../support/operator.js';
+import { eventually, operatorWrites, type RunningOperator, startOperator } from '../support/operator.js';
 import { EXAMPLES_DIR, REPO_ROOT } from '../support/paths.js';
-import { serviceAccountKubeconfig } from '../support/rbac.js';
+import { forbiddenRequests, serviceAccountKubeconfig } from '../support/rbac.js';
 import { desiredChildren, exampleDoc, liveChildren } from '../support/stacks.js';
 
 const MANIFESTS = join(REPO_ROOT, 'manifests');
@@ -52,16 +51,6 @@ let operator: RunningOperator | undefined;
 let installStart = 0;
 const children = (stack: string) => liveChildren(ns, stack);
 const desired = (file: string) => desiredChildren(exampleDoc(file), ns);
-
-/** Requests by the ServiceAccount that the API server refused, from the audit log (writes only). */
-function forbiddenWrites(): string[] {
-  return readFileSync(join(clusterDir(), 'audit.log'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l))
-    .filter((e) => e.user?.username === SA_USER && e.stage === 'ResponseComplete' && e.responseStatus?.code === 403)
-    .map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.subresource ?? ''} ${e.objectRef?.namespace}`);
-}
 
 beforeAll(async () => {
   installStart = Date.now();
@@ -258,11 +247,8 @@ describe('the operator as the manifests ServiceAccount', () => {
   it('was never refused: no Forbidden in its log, no 403 in the audit log', () => {
     const logged = JSON.stringify(operator?.logs ?? []);
     expect(logged).not.toMatch(/Forbidden|HTTP 403/);
-    expect(forbiddenWrites()).toEqual([]);
+    expect(forbiddenRequests(SA_USER)).toEqual([]);
     // It did write as the ServiceAccount (the audit log names it), so the check above means something.
-    const writes = readFileSync(join(clusterDir(), 'audit.log'), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes(`"username":"${SA_USER}"`) && Date.parse(JSON.parse(l).stageTimestamp) > installStart);
-    expect(writes.length).toBeGreaterThan(10);
+    expect(operatorWrites(new Date(installStart), SA_USER).length).toBeGreaterThan(10);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { freshNamespace, kubectlOk } from '../support/kubectl.js';
 import { eventually, freePort, type RunningOperator, startOperator } from '../support/operator.js';
+import { bindInNamespace } from '../support/rbac.js';
 
 const TOKEN = 'it-actions-token-5566778899';
 let ns: string;
@@ -74,6 +75,8 @@ beforeAll(async () => {
   ];
   kubectlOk(['apply', '-n', ns, '-f', '-'], docs.map((d) => yaml.dump(d)).join('---\n'));
   kubectlOk(['apply', '-n', other, '-f', '-'], yaml.dump(deployment('api')));
+  // As docs/remediation.md says: the actions' role is bound in the policies' namespace only.
+  bindInNamespace(ns, ['remediation-actions']);
   port = await freePort();
   operator = await startOperator([
     '--namespaces',

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { freshNamespace, kubectlOk } from '../support/kubectl.js';
 import { eventually, freePort, operatorWrites, type RunningOperator, startOperator } from '../support/operator.js';
+import { bindInNamespace } from '../support/rbac.js';
 
 const TOKEN = 'it-safety-token-9f8e7d6c5b4a';
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
@@ -96,6 +97,7 @@ const patches = (name: string) =>
 
 beforeAll(() => {
   ns = freshNamespace('remsafe');
+  bindInNamespace(ns, ['leader-election']);
   kubectlOk(['create', 'secret', 'generic', 'operator-token', '-n', ns, `--from-literal=token=${TOKEN}`]);
   const deployment = (name: string) => ({
     apiVersion: 'apps/v1',

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { clusterDir, eventually, type RunningOperator, startOperator } from '../support/operator.js';
 import { REPO_ROOT } from '../support/paths.js';
+import { bindInNamespace } from '../support/rbac.js';
 import { desiredChildren, exampleDoc, liveChildren } from '../support/stacks.js';
 
 const running: RunningOperator[] = [];
@@ -25,7 +26,10 @@ const ready = (ns: string, name: string) =>
   kubectl(['get', 'ostack', name, '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])
     .stdout === 'True';
 
-/** Flags for one of two replicas electing a leader through a Lease in the test namespace. */
+/**
+ * Flags for one of two replicas electing a leader through a Lease in the test namespace, where the
+ * operator's user holds the manifests' lease Role (bound by the test, as an install binds it).
+ */
 const leaderArgs = (ns: string, id: string) => [
   '--namespaces',
   ns,
@@ -82,6 +86,7 @@ describe('the operator under faults', () => {
 
   it('lets only the leader write, and hands over within 20 s when the leader dies', async () => {
     const ns = freshNamespace('lease');
+    bindInNamespace(ns, ['leader-election']);
     const le = (id: string) => leaderArgs(ns, id);
     const a = await start(le('a'));
     await eventually('a leads', async () => (await a.metric('vigil_operator_leader_is_leader')) === 1, 20_000);
@@ -109,6 +114,7 @@ describe('the operator under faults', () => {
 
   it('releases the lease on SIGTERM so that a standby takes over at once', async () => {
     const ns = freshNamespace('release');
+    bindInNamespace(ns, ['leader-election']);
     const le = (id: string) => leaderArgs(ns, id);
     const a = await start(le('a'));
     await eventually('a leads', async () => (await a.metric('vigil_operator_leader_is_leader')) === 1, 20_000);

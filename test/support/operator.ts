@@ -16,6 +16,8 @@ export interface RunningOperator {
   /** SIGKILL: no shutdown at all. */
   kill(): Promise<void>;
   metric(name: string): Promise<number | undefined>;
+  /** Writes the log lines above info (warnings, errors, stderr) to stderr, for a test's afterAll. */
+  printWarnings(): void;
 }
 
 export const clusterDir = (): string => {
@@ -100,6 +102,11 @@ export async function startOperator(
     port,
     logs,
     metric,
+    printWarnings: () => {
+      const problems = logs.filter((l) => !['info', 'debug', 20, 30].includes(l.level as string | number));
+      if (problems.length)
+        process.stderr.write(`operator warnings:\n${problems.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    },
     stop: async () => {
       proc.kill('SIGTERM');
       return exited;
@@ -111,8 +118,11 @@ export async function startOperator(
   };
 }
 
+/** The verbs that change an object (the audit log also records the operator's reads). */
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
 /**
- * Requests the operator's user sent, from the audit log: `vigil-operator` (operator.kubeconfig), or
+ * Write requests the operator's user sent, from the audit log: `vigil-operator` (operator.kubeconfig), or
  * the user a test runs it as (test/support/rbac.ts).
  */
 export function operatorWrites(
@@ -123,7 +133,7 @@ export function operatorWrites(
   for (const line of readFileSync(join(clusterDir(), 'audit.log'), 'utf8').split('\n')) {
     if (!line) continue;
     const e = JSON.parse(line);
-    if (e.user?.username !== user || e.stage !== 'ResponseComplete') continue;
+    if (e.user?.username !== user || e.stage !== 'ResponseComplete' || !WRITE_VERBS.has(e.verb)) continue;
     if (since && new Date(e.stageTimestamp) < since) continue;
     out.push({
       verb: e.verb,

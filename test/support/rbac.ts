@@ -67,6 +67,46 @@ export function manifestsRoleUser(namespace: string): ManifestsRoleUser {
   };
 }
 
+/**
+ * What the installed operator gets per namespace, for the user operator.kubeconfig runs as (which
+ * hack/cluster.sh binds to the manifests' ClusterRole alone): `leader-election`, the Lease Role of
+ * manifests/rbac/leader-election.yaml, for `--leader-election-namespace namespace`;
+ * `remediation-actions`, a RoleBinding to the ClusterRole of manifests/rbac/remediation-actions.yaml
+ * (created by hack/cluster.sh as vigil-remediation-actions-local), for policies that delete pods or scale.
+ */
+export function bindInNamespace(
+  namespace: string,
+  grants: readonly ('leader-election' | 'remediation-actions')[],
+  user = 'vigil-operator',
+): void {
+  const subjects = [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }];
+  const docs: unknown[] = [];
+  if (grants.includes('leader-election')) {
+    const role = yaml
+      .loadAll(readFileSync(join(REPO_ROOT, 'manifests/rbac/leader-election.yaml'), 'utf8'))
+      .find((d) => (d as { kind?: string })?.kind === 'Role') as { metadata: object };
+    docs.push(
+      { ...role, metadata: { ...role.metadata, namespace } },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'vigil-operator-leader-election', namespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'vigil-operator-leader-election' },
+        subjects,
+      },
+    );
+  }
+  if (grants.includes('remediation-actions'))
+    docs.push({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'vigil-remediation-actions', namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'vigil-remediation-actions-local' },
+      subjects,
+    });
+  kubectlOk(['apply', '-f', '-'], docs.map((d) => yaml.dump(d)).join('---\n'));
+}
+
 /** Requests of `username` that the API server refused (403), from the audit log. */
 export function forbiddenRequests(username: string, since?: Date): string[] {
   return readFileSync(join(clusterDir(), 'audit.log'), 'utf8')
