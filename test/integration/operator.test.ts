@@ -42,9 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await operator?.stop();
   role?.remove();
-  const problems = operator?.logs.filter((l) => l.level !== 'info' && l.level !== 30) ?? [];
-  if (problems.length)
-    process.stderr.write(`operator warnings:\n${problems.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  operator?.printWarnings();
 });
 
 describe('the operator', () => {

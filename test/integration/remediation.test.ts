@@ -128,9 +128,7 @@ afterAll(async () => {
   await operator?.stop();
   await series?.close();
   await sink?.close();
-  const problems = operator?.logs.filter((l) => !['info', 'debug'].includes(String(l.level))) ?? [];
-  if (problems.length)
-    process.stderr.write(`operator warnings:\n${problems.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  operator?.printWarnings();
 });
 
 describe('an alert that a RemediationPolicy matches, through real Prometheus and Alertmanager', () => {

@@ -74,9 +74,7 @@ afterAll(async () => {
   prometheus?.kill('SIGKILL');
   metricsServer?.close();
   await operator?.stop();
-  const problems = operator?.logs.filter((l) => l.level !== 'info') ?? [];
-  if (problems.length)
-    process.stderr.write(`operator warnings:\n${problems.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  operator?.printWarnings();
   rmSync(dir, { recursive: true, force: true });
 });
 
