@@ -14,6 +14,7 @@ import type {
   LokiTargetsSpec,
   ObservabilityStackSpec,
   ObservabilityStackStatus,
+  QueryBasicAuth,
   RemoteWriteSpec,
   ResourceList,
   ResourceRequirements,
@@ -61,6 +62,21 @@ const localRef: JSONSchemaType<LocalObjectRef> = {
   required: ['name'],
   properties: { name: { type: 'string', minLength: 1, maxLength: 253, pattern: DNS_NAME_PATTERN } },
 };
+/** spec.metrics.basicAuth and spec.alerting.basicAuth (docs/adr/0020-basic-auth-on-query-apis.md). */
+const queryBasicAuth = (what: string, secret: string): JSONSchemaType<QueryBasicAuth> => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['enabled'],
+  description: `Basic auth on ${what}; off by default.`,
+  properties: {
+    enabled: { type: 'boolean', default: false },
+    secretRef: {
+      ...localRef,
+      nullable: true,
+      description: `A Secret with username, password and authorization (Basic base64(username:password)); ${secret} is generated when absent.`,
+    },
+  },
+});
 const secretKeyRef: JSONSchemaType<SecretKeyRef> = {
   type: 'object',
   additionalProperties: false,
@@ -450,6 +466,10 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
           items: remoteWrite,
           description: 'Long-term stores every Prometheus replica also writes to (remote_write).',
         },
+        basicAuth: {
+          ...queryBasicAuth("Prometheus's and Thanos Query's HTTP APIs", '<stack>-prometheus-auth'),
+          nullable: true,
+        },
       },
     },
     logs: {
@@ -572,6 +592,7 @@ export const stackSpecSchema: JSONSchemaType<ObservabilityStackSpec> = {
             },
           },
         },
+        basicAuth: { ...queryBasicAuth("Alertmanager's HTTP API", '<stack>-alertmanager-auth'), nullable: true },
       },
     },
     correlation: {

@@ -155,6 +155,14 @@ export interface RemoteWriteSpec {
   bearerTokenSecretRef?: SecretKeyRef;
   queue?: RemoteWriteQueue;
 }
+/**
+ * Basic auth on a query API (Prometheus and Thanos Query, or Alertmanager): off by default. With no
+ * secretRef the operator generates `<stack>-<component>-auth` (username, password, authorization).
+ */
+export interface QueryBasicAuth {
+  enabled: boolean;
+  secretRef?: LocalObjectRef;
+}
 export interface MetricsSpec extends ComponentSpec {
   retention: string;
   retentionSize?: string;
@@ -165,6 +173,7 @@ export interface MetricsSpec extends ComponentSpec {
   scrapeOperator?: ScrapeOperatorSpec;
   thanos?: ThanosSpec;
   remoteWrite?: RemoteWriteSpec[];
+  basicAuth?: QueryBasicAuth;
 }
 export interface LogsSpec extends ComponentSpec {
   retention: string;
@@ -237,6 +246,7 @@ export interface Route {
 export interface AlertingSpec {
   receivers?: Receiver[];
   routes?: Route[];
+  basicAuth?: QueryBasicAuth;
 }
 
 export interface DatadogSpec {
