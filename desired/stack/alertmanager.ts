@@ -24,6 +24,7 @@ import {
   serviceAccount,
   statefulSet,
 } from './pod.js';
+import { queryAuthOn, WEB_CONFIG_DIR, WEB_CONFIG_KEYS, webConfigMount, webConfigVolume } from './query-auth.js';
 import { remediationReceivers, remediationRoutes, remediationTokenSecret } from './remediation.js';
 
 const SECRETS_DIR = '/etc/alertmanager/secrets';
@@ -109,6 +110,8 @@ export function alertmanagerChart(scope: Construct, ctx: StackContext): void {
   ];
   const token = remediationTokenSecret(ctx.remediation);
   if (token) volumes.push({ name: 'remediation-token', secret: { secretName: token } });
+  const auth = queryAuthOn(ctx, c);
+  if (auth) volumes.push(webConfigVolume(ctx, c));
   const pod = podTemplate(ctx, c, {
     uid: 65534,
     configHash: configHash(text),
@@ -120,6 +123,7 @@ export function alertmanagerChart(scope: Construct, ctx: StackContext): void {
           '--config.file=/etc/alertmanager/alertmanager.yml',
           '--storage.path=/alertmanager',
           `--web.listen-address=:${PORTS.alertmanager}`,
+          ...(auth ? [`--web.config.file=${WEB_CONFIG_DIR}/${WEB_CONFIG_KEYS.web}`] : []),
           // An empty listen address turns clustering off for a single replica.
           `--cluster.listen-address=${clustered ? `0.0.0.0:${PORTS.alertmanagerCluster}` : ''}`,
           ...advertise,
@@ -140,9 +144,11 @@ export function alertmanagerChart(scope: Construct, ctx: StackContext): void {
           { name: 'data', mountPath: '/alertmanager' },
           ...secrets.map((s, i) => ({ name: `secret-${i}`, mountPath: `${SECRETS_DIR}/${s}`, readOnly: true })),
           ...(token ? [{ name: 'remediation-token', mountPath: REMEDIATION_TOKEN_DIR, readOnly: true }] : []),
+          ...(auth ? [webConfigMount()] : []),
         ],
         resources: size.resources,
-        probe: { path: '/-/ready', port: 'http' },
+        // With the web config every path asks for credentials, /-/ready too: the kubelet checks the port.
+        probe: auth ? { tcpPort: 'http' } : { path: '/-/ready', port: 'http' },
       }),
     ],
     volumes,

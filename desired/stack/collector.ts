@@ -4,7 +4,7 @@
 // whatever the replica counts on either side); otherwise straight to Tempo and the correlator.
 import type { Construct } from 'constructs';
 import yaml from 'js-yaml';
-import { PORTS, type StackContext } from './context.js';
+import { PORTS, placeholder, type StackContext } from './context.js';
 import { LOKI_LABELS_PROCESSOR, lokiHost, lokiLabelsProcessor } from './loki.js';
 import {
   BATCH,
@@ -20,6 +20,7 @@ import {
   tempoExporter,
 } from './otelcol.js';
 import { configHash, configMap, configMapVolume, deployment, podTemplate, service, serviceAccount } from './pod.js';
+import { PROMETHEUS_AUTHORIZATION_ENV, queryAuthOn } from './query-auth.js';
 import { samplerEndpoint, samplingTier } from './sampler.js';
 
 export { CORRELATOR_GRPC_PORT } from './otelcol.js';
@@ -83,6 +84,10 @@ export function collectorConfig(ctx: StackContext): Config {
   if (ctx.on.prometheus) {
     exporters['otlp_http/prometheus'] = {
       metrics_endpoint: `http://${ctx.host('prometheus')}:${PORTS.prometheus}/api/v1/otlp/v1/metrics`,
+      // Basic auth as a ready-made header from the environment, like the correlator's (no basicauth extension).
+      ...(queryAuthOn(ctx, 'prometheus') && {
+        headers: { Authorization: placeholder(`env:${PROMETHEUS_AUTHORIZATION_ENV}`) },
+      }),
     };
     metrics.push('otlp_http/prometheus');
   }

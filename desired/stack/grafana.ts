@@ -22,6 +22,13 @@ import {
   service,
   serviceAccount,
 } from './pod.js';
+import {
+  authEnv,
+  GRAFANA_PROMETHEUS_PASSWORD_ENV,
+  GRAFANA_PROMETHEUS_USER_ENV,
+  QUERY_AUTH_KEYS,
+  queryAuthOn,
+} from './query-auth.js';
 import { metricsQuery } from './wiring.js';
 
 const DASHBOARDS_DIR = '/var/lib/grafana/dashboards';
@@ -52,6 +59,13 @@ export function grafanaDatasources(ctx: StackContext): Config {
       // Thanos Query in front of an HA pair: one deduplicated series per replica pair.
       url: metricsQuery(ctx).url,
       isDefault: true,
+      // Basic auth from the pod's environment (Grafana expands $VAR in provisioning files): the
+      // credentials stay in the auth Secret, the ConfigMap names only the variables.
+      ...(queryAuthOn(ctx, 'prometheus') && {
+        basicAuth: true,
+        basicAuthUser: GRAFANA_ENV_REF(GRAFANA_PROMETHEUS_USER_ENV),
+        secureJsonData: { basicAuthPassword: GRAFANA_ENV_REF(GRAFANA_PROMETHEUS_PASSWORD_ENV) },
+      }),
       jsonData: {
         httpMethod: 'POST',
         ...(tempo && {
@@ -139,9 +153,21 @@ export function grafanaDatasources(ctx: StackContext): Config {
   return { apiVersion: 1, datasources: ds };
 }
 
-/** Grafana expands $VAR in provisioning files, so every literal `$` is written `$$`. */
+/**
+ * A reference to one of the pod's variables in a datasource. escapeDollars leaves exactly these
+ * unescaped (the names are Vigil's, never a user's text).
+ */
+const GRAFANA_ENV_REF = (name: string): string => `\${${name}}`;
+const GRAFANA_ENV_NAMES = [GRAFANA_PROMETHEUS_USER_ENV, GRAFANA_PROMETHEUS_PASSWORD_ENV];
+
+/**
+ * Grafana expands $VAR in provisioning files, so every literal `$` is written `$$`; the variables
+ * Vigil itself refers to (GRAFANA_ENV_REF) stay references.
+ */
 export function escapeDollars(text: string): string {
-  return text.replace(/\$/g, '$$$$');
+  let out = text.replace(/\$/g, '$$$$');
+  for (const name of GRAFANA_ENV_NAMES) out = out.split(`$$\{${name}}`).join(GRAFANA_ENV_REF(name));
+  return out;
 }
 
 export function grafanaChart(scope: Construct, ctx: StackContext): void {
@@ -192,6 +218,12 @@ export function grafanaChart(scope: Construct, ctx: StackContext): void {
           { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
           { name: 'GF_FEATURE_TOGGLES_ENABLE', value: 'traceqlEditor' },
           ...grafanaDatabaseEnv(ctx),
+          ...(queryAuthOn(ctx, 'prometheus')
+            ? [
+                authEnv(ctx, 'prometheus', GRAFANA_PROMETHEUS_USER_ENV, QUERY_AUTH_KEYS.username),
+                authEnv(ctx, 'prometheus', GRAFANA_PROMETHEUS_PASSWORD_ENV, QUERY_AUTH_KEYS.password),
+              ]
+            : []),
         ],
         ports: [{ name: 'http', port: PORTS.grafana }],
         mounts: [

@@ -7,6 +7,7 @@ import { CORRELATOR_AUTH_KEYS, correlatorAuthSecretName } from './correlator.js'
 import { IMAGES } from './images.js';
 import type { ComponentName } from './labels.js';
 import { type ContainerOptions, container, quantityBytesMiB } from './pod.js';
+import { authEnv, PROMETHEUS_AUTHORIZATION_ENV, QUERY_AUTH_KEYS, queryAuthOn } from './query-auth.js';
 
 export type Config = Record<string, unknown>;
 export const CONFIG_FILE = 'collector.yaml';
@@ -58,6 +59,10 @@ export function otelcolContainer(
         secretKeyRef: { name: correlatorAuthSecretName(ctx), key: CORRELATOR_AUTH_KEYS.authorization },
       },
     });
+  }
+  // The gateway writes metrics to Prometheus (collector.ts).
+  if (c === 'collector' && queryAuthOn(ctx, 'prometheus')) {
+    env.push(authEnv(ctx, 'prometheus', PROMETHEUS_AUTHORIZATION_ENV, QUERY_AUTH_KEYS.authorization));
   }
   return container({
     name: 'otelcol',

@@ -21,8 +21,11 @@ export interface ContainerOptions {
   ports?: Port[];
   mounts?: k8s.VolumeMount[];
   resources: Sizing['resources'];
-  /** HTTP path and port name for readiness and liveness; none for sidecars. */
-  probe?: { path: string; port: string };
+  /**
+   * HTTP path and port name for readiness and liveness, or a port name for a TCP probe (a server
+   * whose every path asks for credentials); none for sidecars.
+   */
+  probe?: { path: string; port: string } | { tcpPort: string };
 }
 
 export function quantities(list: { cpu?: string; memory?: string }): Record<string, k8s.Quantity> {
@@ -32,9 +35,11 @@ export function quantities(list: { cpu?: string; memory?: string }): Record<stri
 }
 
 export function container(o: ContainerOptions): k8s.Container {
-  const probe = o.probe
-    ? { httpGet: { path: o.probe.path, port: k8s.IntOrString.fromString(o.probe.port) }, periodSeconds: 10 }
-    : undefined;
+  const probe = !o.probe
+    ? undefined
+    : 'tcpPort' in o.probe
+      ? { tcpSocket: { port: k8s.IntOrString.fromString(o.probe.tcpPort) }, periodSeconds: 10 }
+      : { httpGet: { path: o.probe.path, port: k8s.IntOrString.fromString(o.probe.port) }, periodSeconds: 10 };
   return {
     name: o.name,
     image: o.image,

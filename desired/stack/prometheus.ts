@@ -33,6 +33,17 @@ import {
   serviceAccount,
   statefulSet,
 } from './pod.js';
+import {
+  authSecretMount,
+  authSecretVolume,
+  basicAuthFiles,
+  type QueryApi,
+  queryAuthOn,
+  WEB_CONFIG_DIR,
+  WEB_CONFIG_KEYS,
+  webConfigMount,
+  webConfigVolume,
+} from './query-auth.js';
 import { stackAlertFiles } from './stack-alerts.js';
 import { prometheusStoresService } from './thanos-query.js';
 
@@ -101,11 +112,25 @@ export function correlatorBasicAuth(dir = CORRELATOR_SECRET_DIR): Config {
   };
 }
 
+/** Which query API's credentials a component's /metrics asks for when its auth is on. */
+const SCRAPE_AUTH: Partial<Record<ComponentName, QueryApi>> = {
+  'thanos-query': 'prometheus',
+  alertmanager: 'alertmanager',
+};
+
+/** The basic_auth a scrape of the component sends: the correlator always, the query APIs when their auth is on. */
+function scrapeAuth(ctx: StackContext, c: ComponentName): Config | undefined {
+  if (c === 'correlator') return correlatorBasicAuth();
+  const api = SCRAPE_AUTH[c];
+  return api && queryAuthOn(ctx, api) ? basicAuthFiles(api) : undefined;
+}
+
 function componentJob(ctx: StackContext, c: ComponentName, port: string): Config {
+  const auth = scrapeAuth(ctx, c);
   return {
     job_name: c,
     ...limits('component'),
-    ...(c === 'correlator' && { basic_auth: correlatorBasicAuth() }),
+    ...(auth && { basic_auth: auth }),
     kubernetes_sd_configs: [
       {
         role: 'pod',
@@ -369,10 +394,14 @@ function remoteWriteSecretsVolume(ctx: StackContext): k8s.Volume | undefined {
  * The Thanos sidecar beside each replica: serves the replica's TSDB as a StoreAPI to Thanos Query.
  * It never reloads Prometheus (no --reloader flags): that is the rules sidecar's job.
  */
-export function thanosSidecarArgs(): string[] {
+export function thanosSidecarArgs(ctx: StackContext): string[] {
   return [
     'sidecar',
     `--prometheus.url=http://localhost:${PORTS.prometheus}`,
+    // With basic auth on Prometheus: the user and the password file, from the web-config Secret.
+    ...(queryAuthOn(ctx, 'prometheus')
+      ? [`--prometheus.http-client-file=${WEB_CONFIG_DIR}/${WEB_CONFIG_KEYS.thanosClient}`]
+      : []),
     '--tsdb.path=/prometheus',
     `--grpc-address=0.0.0.0:${PORTS.thanosGrpc}`,
     `--http-address=0.0.0.0:${PORTS.thanosHttp}`,
@@ -384,12 +413,15 @@ function thanosSidecar(ctx: StackContext): k8s.Container {
   return container({
     name: 'thanos-sidecar',
     image: ctx.spec.metrics?.thanos?.image ?? IMAGES.thanos,
-    args: thanosSidecarArgs(),
+    args: thanosSidecarArgs(ctx),
     ports: [
       { name: 'grpc', port: PORTS.thanosGrpc },
       { name: 'thanos-http', port: PORTS.thanosHttp },
     ],
-    mounts: [{ name: 'data', mountPath: '/prometheus', readOnly: true }],
+    mounts: [
+      { name: 'data', mountPath: '/prometheus', readOnly: true },
+      ...(queryAuthOn(ctx, 'prometheus') ? [webConfigMount(), authSecretMount('prometheus')] : []),
+    ],
     resources: {
       requests: { cpu: '50m', memory: '128Mi', ...ctx.spec.metrics?.thanos?.sidecar?.resources?.requests },
       limits: { memory: '512Mi', ...ctx.spec.metrics?.thanos?.sidecar?.resources?.limits },
@@ -405,6 +437,7 @@ export function prometheusConfig(ctx: StackContext): Config {
     {
       job_name: 'prometheus',
       ...limits('prometheus'),
+      ...(queryAuthOn(ctx, 'prometheus') && { basic_auth: basicAuthFiles('prometheus') }),
       static_configs: [{ targets: [`localhost:${PORTS.prometheus}`] }],
     },
   ];
@@ -438,6 +471,7 @@ export function prometheusConfig(ctx: StackContext): Config {
       // Every Alertmanager pod, not the Service: the mesh deduplicates what each one is sent.
       alertmanagers: [
         {
+          ...(queryAuthOn(ctx, 'alertmanager') && { basic_auth: basicAuthFiles('alertmanager') }),
           kubernetes_sd_configs: [
             {
               role: 'pod',
@@ -477,6 +511,8 @@ export function prometheusArgs(ctx: StackContext): string[] {
     `--config.auto-reload-interval=${PROMETHEUS_RELOAD_INTERVAL}`,
   ];
   if (m?.retentionSize) args.push(`--storage.tsdb.retention.size=${m.retentionSize}`);
+  // Basic auth on every path (the web config has no exemptions): probes are TCP (prometheusChart).
+  if (queryAuthOn(ctx, 'prometheus')) args.push(`--web.config.file=${WEB_CONFIG_DIR}/${WEB_CONFIG_KEYS.web}`);
   return args;
 }
 
@@ -507,6 +543,9 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
   const size = ctx.size.prometheus;
   const ha = prometheusHA(ctx);
   const secrets = remoteWriteSecretsVolume(ctx);
+  const auth = queryAuthOn(ctx, 'prometheus');
+  const alertAuth = ctx.on.alertmanager && queryAuthOn(ctx, 'alertmanager');
+  const webKeys = ha ? [WEB_CONFIG_KEYS.web, WEB_CONFIG_KEYS.thanosClient] : [WEB_CONFIG_KEYS.web];
   const pod = podTemplate(ctx, c, {
     uid: 65534,
     apiAccess: true,
@@ -526,9 +565,12 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
           { name: 'data', mountPath: '/prometheus' },
           ...(ctx.on.correlator ? [{ name: 'correlator-auth', mountPath: CORRELATOR_SECRET_DIR, readOnly: true }] : []),
           ...(secrets ? [{ name: secrets.name, mountPath: REMOTE_WRITE_SECRETS_DIR, readOnly: true }] : []),
+          ...(auth ? [webConfigMount(), authSecretMount('prometheus')] : []),
+          ...(alertAuth ? [authSecretMount('alertmanager')] : []),
         ],
         resources: size.resources,
-        probe: { path: '/-/ready', port: 'http' },
+        // /-/ready asks for credentials too once basic auth is on, and a kubelet probe has none.
+        probe: auth ? { tcpPort: 'http' } : { path: '/-/ready', port: 'http' },
       }),
       configSidecar({
         image: IMAGES.configSidecar,
@@ -547,6 +589,8 @@ export function prometheusChart(scope: Construct, ctx: StackContext): void {
       emptyDir('slo-rules'),
       ...(ctx.on.correlator ? [correlatorAuthVolume(ctx)] : []),
       ...(secrets ? [secrets] : []),
+      ...(auth ? [webConfigVolume(ctx, 'prometheus', webKeys), authSecretVolume(ctx, 'prometheus')] : []),
+      ...(alertAuth ? [authSecretVolume(ctx, 'alertmanager')] : []),
     ],
   });
   statefulSet(scope, ctx, c, pod, {

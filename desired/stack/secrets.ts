@@ -4,6 +4,7 @@
 import type { StackContext } from './context.js';
 import { correlatorAuthSecretName } from './correlator.js';
 import { grafanaAdminSecretName } from './grafana.js';
+import { queryAuthSecretName, webConfigSecretName } from './query-auth.js';
 
 /**
  * Every name the operator gives a Secret it generates for this stack, whether or not the stack
@@ -19,7 +20,19 @@ export function generatedSecretNames(ctx: StackContext): string[] {
       ...spec,
       grafana: spec.grafana && { ...spec.grafana, adminSecretRef: undefined },
       correlation: spec.correlation && { ...spec.correlation, basicAuthSecretRef: undefined },
+      metrics: spec.metrics && { ...spec.metrics, basicAuth: undefined },
+      alerting: spec.alerting && { ...spec.alerting, basicAuth: undefined },
     },
   };
-  return [...new Set([grafanaAdminSecretName(unreferenced), correlatorAuthSecretName(unreferenced)])].sort();
+  return [
+    ...new Set([
+      grafanaAdminSecretName(unreferenced),
+      correlatorAuthSecretName(unreferenced),
+      // The query APIs' auth Secrets, and their web configs (always the operator's: ADR 20).
+      queryAuthSecretName(unreferenced, 'prometheus'),
+      queryAuthSecretName(unreferenced, 'alertmanager'),
+      webConfigSecretName(ctx, 'prometheus'),
+      webConfigSecretName(ctx, 'alertmanager'),
+    ]),
+  ].sort();
 }

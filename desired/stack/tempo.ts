@@ -18,6 +18,7 @@ import {
   serviceAccount,
   statefulSet,
 } from './pod.js';
+import { authSecretMount, authSecretVolume, basicAuthFiles, queryAuthOn } from './query-auth.js';
 import { GOSSIP_PORT, REPLICATION_FACTOR, scalable, tempoScalableSizing } from './scalable.js';
 import { s3Endpoint, s3Env } from './storage.js';
 
@@ -87,7 +88,12 @@ export function tempoConfig(ctx: StackContext): Config {
       storage: {
         path: '/var/tempo/generator/wal',
         remote_write: [
-          { url: `http://${ctx.host('prometheus')}:${PORTS.prometheus}/api/v1/write`, send_exemplars: true },
+          {
+            url: `http://${ctx.host('prometheus')}:${PORTS.prometheus}/api/v1/write`,
+            send_exemplars: true,
+            // Prometheus's remote write config: the credentials from the auth Secret's mounted files.
+            ...(queryAuthOn(ctx, 'prometheus') && { basic_auth: basicAuthFiles('prometheus') }),
+          },
         ],
       },
       traces_storage: { path: '/var/tempo/generator/traces' },
@@ -95,6 +101,11 @@ export function tempoConfig(ctx: StackContext): Config {
     config.overrides = { defaults: { metrics_generator: { processors } } };
   }
   return config;
+}
+
+/** Whether Tempo's metrics generator remote-writes to a Prometheus that asks for Basic auth. */
+function tempoWritesWithAuth(ctx: StackContext): boolean {
+  return queryAuthOn(ctx, 'prometheus') && !!tempoConfig(ctx).metrics_generator;
 }
 
 export function tempoChart(scope: Construct, ctx: StackContext): void {
@@ -129,12 +140,17 @@ export function tempoChart(scope: Construct, ctx: StackContext): void {
           { name: 'config', mountPath: '/etc/tempo', readOnly: true },
           { name: 'data', mountPath: '/var/tempo' },
           { name: 'tmp', mountPath: '/tmp' },
+          ...(tempoWritesWithAuth(ctx) ? [authSecretMount('prometheus')] : []),
         ],
         resources: size.resources,
         probe: { path: '/ready', port: 'http' },
       }),
     ],
-    volumes: [configMapVolume('config', ctx.name(c)), emptyDir('tmp')],
+    volumes: [
+      configMapVolume('config', ctx.name(c)),
+      emptyDir('tmp'),
+      ...(tempoWritesWithAuth(ctx) ? [authSecretVolume(ctx, 'prometheus')] : []),
+    ],
   });
   statefulSet(scope, ctx, c, pod, {
     replicas: size.replicas,

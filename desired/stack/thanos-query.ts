@@ -8,6 +8,7 @@ import { PROMETHEUS_REPLICA_LABEL } from '../../conventions/index.js';
 import { PORTS, type StackContext } from './context.js';
 import { IMAGES } from './images.js';
 import { container, deployment, podTemplate, service, serviceAccount } from './pod.js';
+import { queryAuthOn, WEB_CONFIG_DIR, WEB_CONFIG_KEYS, webConfigMount, webConfigVolume } from './query-auth.js';
 
 /** The headless Service over the Prometheus pods' sidecars: one DNS A record per pod. */
 export const prometheusStoresService = (ctx: StackContext): string => `${ctx.name('prometheus')}-headless`;
@@ -26,6 +27,8 @@ export function thanosQueryArgs(ctx: StackContext): string[] {
     // dns+: every A record of the headless Service, each on the sidecars' gRPC port (--endpoint's
     // successor: the endpoint list as inline YAML, here in its JSON form).
     `--endpoint.sd-config=${JSON.stringify({ endpoints: [{ address: prometheusStores(ctx) }] })}`,
+    // spec.metrics.basicAuth covers the querier too: it answers the same PromQL as Prometheus.
+    ...(queryAuthOn(ctx, 'prometheus') ? [`--http.config=${WEB_CONFIG_DIR}/${WEB_CONFIG_KEYS.web}`] : []),
     '--log.format=json',
   ];
 }
@@ -34,6 +37,7 @@ export function thanosQueryChart(scope: Construct, ctx: StackContext): void {
   const c = 'thanos-query';
   serviceAccount(scope, ctx, c);
   const size = ctx.size[c];
+  const auth = queryAuthOn(ctx, 'prometheus');
   const pod = podTemplate(ctx, c, {
     uid: 65534,
     containers: [
@@ -45,10 +49,13 @@ export function thanosQueryChart(scope: Construct, ctx: StackContext): void {
           { name: 'http', port: PORTS.thanosHttp },
           { name: 'grpc', port: PORTS.thanosGrpc },
         ],
+        mounts: auth ? [webConfigMount()] : undefined,
         resources: size.resources,
-        probe: { path: '/-/ready', port: 'http' },
+        // Every path asks for credentials with the web config, the kubelet's probes too.
+        probe: auth ? { tcpPort: 'http' } : { path: '/-/ready', port: 'http' },
       }),
     ],
+    volumes: auth ? [webConfigVolume(ctx, 'prometheus')] : undefined,
   });
   deployment(scope, ctx, c, pod, size.replicas);
   service(scope, ctx, c, [{ name: 'http', port: PORTS.thanosHttp }]);

@@ -8,6 +8,7 @@ import { API_GROUP_VERSION, KIND_STACK } from '../../../conventions/index.js';
 import { stackContext } from '../../../desired/stack/context.js';
 import { correlatorAuthSecretName } from '../../../desired/stack/correlator.js';
 import { grafanaAdminSecretName } from '../../../desired/stack/grafana.js';
+import { queryAuthSecretName, webConfigSecretName } from '../../../desired/stack/query-auth.js';
 import { generatedSecretNames } from '../../../desired/stack/secrets.js';
 import { KubeError, type KubeObject } from '../../../kube/types.js';
 import { aStack } from '../../support/builders.js';
@@ -17,21 +18,43 @@ const NS = 'team';
 const ctxOf = (spec: Record<string, unknown>, name = 'demo') =>
   stackContext({ ...(aStack(spec, name) as unknown as ObservabilityStack), metadata: { name, namespace: NS } });
 
+const GENERATED = [
+  'demo-alertmanager-auth',
+  'demo-alertmanager-web-config',
+  'demo-correlator-auth',
+  'demo-grafana-admin',
+  'demo-prometheus-auth',
+  'demo-prometheus-web-config',
+];
+
 describe('generatedSecretNames', () => {
-  it('names the Grafana admin and correlator auth Secrets the operator generates, from their naming functions', () => {
+  it('names every Secret the operator generates (Grafana admin, correlator and query API auth, web configs), from their naming functions', () => {
     const ctx = ctxOf({});
-    expect(generatedSecretNames(ctx)).toEqual(['demo-correlator-auth', 'demo-grafana-admin']);
-    expect(generatedSecretNames(ctx)).toEqual([grafanaAdminSecretName(ctx), correlatorAuthSecretName(ctx)].sort());
+    expect(generatedSecretNames(ctx)).toEqual(GENERATED);
+    expect(generatedSecretNames(ctx)).toEqual(
+      [
+        grafanaAdminSecretName(ctx),
+        correlatorAuthSecretName(ctx),
+        queryAuthSecretName(ctx, 'prometheus'),
+        queryAuthSecretName(ctx, 'alertmanager'),
+        webConfigSecretName(ctx, 'prometheus'),
+        webConfigSecretName(ctx, 'alertmanager'),
+      ].sort(),
+    );
   });
 
   it('keeps the generated names when the spec references Secrets of its own (those are the user’s)', () => {
     const ctx = ctxOf({
       grafana: { enabled: true, adminSecretRef: { name: 'mine' } },
       correlation: { enabled: true, basicAuthSecretRef: { name: 'theirs' } },
+      metrics: { enabled: true, basicAuth: { enabled: true, secretRef: { name: 'prom-creds' } } },
+      alerting: { basicAuth: { enabled: true, secretRef: { name: 'am-creds' } } },
     });
     expect(grafanaAdminSecretName(ctx)).toBe('mine');
     expect(correlatorAuthSecretName(ctx)).toBe('theirs');
-    expect(generatedSecretNames(ctx)).toEqual(['demo-correlator-auth', 'demo-grafana-admin']);
+    expect(queryAuthSecretName(ctx, 'prometheus')).toBe('prom-creds');
+    expect(queryAuthSecretName(ctx, 'alertmanager')).toBe('am-creds');
+    expect(generatedSecretNames(ctx)).toEqual(GENERATED);
   });
 });
 
