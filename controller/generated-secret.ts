@@ -33,7 +33,7 @@ export interface GeneratedSecretSpec {
    * good, generate the rest. Called on every reconcile, so it must return the existing values
    * unchanged when they are good.
    */
-  values(existing: Record<string, string>): Record<string, string>;
+  values(existing: Record<string, string>): Record<string, string> | Promise<Record<string, string>>;
 }
 
 /** The generated Secret as it should be applied, its values carried over from the live one. */
@@ -45,7 +45,7 @@ export async function generatedSecret(
 ): Promise<KubeObject> {
   const namespace = stack.metadata.namespace as string;
   const existing = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: spec.name });
-  const values = spec.values(secretValues(existing));
+  const values = await spec.values(secretValues(existing));
   return {
     apiVersion: 'v1',
     kind: 'Secret',

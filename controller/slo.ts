@@ -13,6 +13,7 @@ import type { KubeApi, KubeObject } from '../kube/types.js';
 import { applyChildren, childKey, controlledBy, owned, ownerOf } from './apply.js';
 import { budgetStatus, type Fetch, readBudget } from './budget.js';
 import { type Outcome, problem, progressing, ReconcileBug, ready, reconcileObject, rendering } from './outcome.js';
+import { queryAuthorization } from './query-auth.js';
 import type { HandlerResult } from './queue.js';
 import type { ConditionInput } from './status.js';
 
@@ -105,8 +106,11 @@ export class SLOReconciler {
         : '';
     // From the stack's spec, never from its status: whoever may patch a stack's status could point
     // the operator's queries anywhere.
-    const url = this.d.prometheusUrl ?? prometheusUrlOf(stack);
-    const budget = url ? await this.budget(url, namespace, name, current.budget) : { budget: current.budget };
+    const valid = validStack(stack);
+    const url = valid && (this.d.prometheusUrl ?? stackEndpoints(valid).prometheus);
+    // With spec.metrics.basicAuth on: the header from the stack's auth Secret, read by name.
+    const auth = () => (valid ? queryAuthorization(this.d.kube, valid, 'prometheus') : Promise.resolve(undefined));
+    const budget = url ? await this.budget(url, namespace, name, current.budget, auth) : { budget: current.budget };
     return ready(
       { ...fields, budget: budget.budget },
       Reasons.RulesGenerated,
@@ -138,11 +142,13 @@ export class SLOReconciler {
     namespace: string,
     name: string,
     last: SLOStatus['budget'],
+    auth: () => Promise<string | undefined>,
   ): Promise<{ budget: SLOStatus['budget']; condition?: ConditionInput }> {
     try {
       const known = this.unreachable.get(url);
       if (known && known.until > this.d.now().getTime()) throw new Error(known.message);
-      const b = await readBudget(this.d.fetch, url, namespace, name).catch((err: Error) => {
+      const authorization = await auth();
+      const b = await readBudget(this.d.fetch, url, namespace, name, 5000, authorization).catch((err: Error) => {
         this.unreachable.set(url, {
           until: this.d.now().getTime() + this.d.budgetIntervalMs / 2,
           message: err.message,
@@ -169,8 +175,11 @@ export class SLOReconciler {
   }
 }
 
-/** The stack's Prometheus as its spec renders it (the in-cluster Service URL); none when metrics are off. */
-function prometheusUrlOf(stack: KubeObject): string | undefined {
+/**
+ * The stack as its spec validates (defaults filled), for its Prometheus URL (the in-cluster
+ * Service, none when metrics are off) and whether that asks for basic auth; undefined when invalid.
+ */
+function validStack(stack: KubeObject): ObservabilityStack | undefined {
   const { apiVersion, kind, metadata, spec } = stack as KubeObject & { spec?: unknown };
   const v = validateResource({
     apiVersion,
@@ -178,5 +187,5 @@ function prometheusUrlOf(stack: KubeObject): string | undefined {
     metadata: { name: metadata.name, namespace: metadata.namespace },
     spec,
   });
-  return v.ok ? stackEndpoints(v.object as ObservabilityStack).prometheus : undefined;
+  return v.ok ? (v.object as ObservabilityStack) : undefined;
 }

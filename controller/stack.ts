@@ -50,6 +50,15 @@ import {
   stackEndpoints,
   workloadsByComponent,
 } from '../desired/stack/index.js';
+import {
+  QUERY_AUTH_KEYS,
+  QUERY_AUTH_USER,
+  type QueryApi,
+  queryAuthOn,
+  queryAuthSecretName,
+  queryAuthSecretPath,
+  webConfigSecretName,
+} from '../desired/stack/query-auth.js';
 import { scalingLimited } from '../desired/stack/scalable.js';
 import { generatedSecretNames } from '../desired/stack/secrets.js';
 import { S3_SECRET_KEYS } from '../desired/stack/storage.js';
@@ -70,6 +79,7 @@ import {
 } from './outcome.js';
 import type { HandlerResult } from './queue.js';
 import type { ConditionInput } from './status.js';
+import { webConfigValues } from './web-config.js';
 
 /** The API-server calls a stack reconcile makes. */
 export type StackKube = Pick<KubeApi, 'get' | 'list' | 'apply' | 'delete' | 'patchStatus' | 'event'>;
@@ -155,6 +165,16 @@ export function referencedSecrets(s: ObservabilityStack['spec']): SecretNeed[] {
       }
       if (w.bearerTokenSecretRef) out.push({ path: `${at}.bearerTokenSecretRef`, ...w.bearerTokenSecretRef });
     }
+  }
+  // The query APIs' auth Secrets the spec names: checked like the correlator's (three keys that agree).
+  if (s.metrics?.enabled && s.metrics.basicAuth?.enabled && s.metrics.basicAuth.secretRef) {
+    const name = s.metrics.basicAuth.secretRef.name;
+    out.push({ path: queryAuthSecretPath('prometheus'), name, check: correlatorAuthProblems });
+  }
+  const am = s.metrics?.enabled && s.metrics.alertmanager?.enabled;
+  if (am && s.alerting?.basicAuth?.enabled && s.alerting.basicAuth.secretRef) {
+    const name = s.alerting.basicAuth.secretRef.name;
+    out.push({ path: queryAuthSecretPath('alertmanager'), name, check: correlatorAuthProblems });
   }
   if (s.metrics?.enabled && s.metrics.alertmanager?.enabled) {
     for (const [i, r] of (s.alerting?.receivers ?? []).entries()) {
@@ -307,6 +327,17 @@ export function scalingCondition(stack: ObservabilityStack, raw: KubeObject): Co
         },
       ]
     : [];
+}
+
+/**
+ * A generated auth Secret's values: a username or password edited by hand is kept when it is good
+ * (a rotation); the header always follows them, so the three never disagree.
+ */
+function authValues(old: Record<string, string>, user: string): Record<string, string> {
+  const k = CORRELATOR_AUTH_KEYS;
+  const username = credentialProblem('username', old[k.username]) ? user : old[k.username];
+  const password = credentialProblem('password', old[k.password]) ? randomPassword() : old[k.password];
+  return { [k.username]: username, [k.password]: password, [k.authorization]: basicAuthorization(username, password) };
 }
 
 export class StackReconciler {
@@ -503,25 +534,50 @@ export class StackReconciler {
       );
     }
     if (ctx.on.correlator && !stack.spec.correlation?.basicAuthSecretRef) {
-      const k = CORRELATOR_AUTH_KEYS;
       out.push(
         await generatedSecret(this.d.kube, stack, owner, {
           name: correlatorAuthSecretName(ctx),
           component: 'correlator',
-          // A username or password edited by hand is kept when it is good (a rotation); the header
-          // always follows them, so the three never disagree.
-          values: (old) => {
-            const username = credentialProblem('username', old[k.username]) ? CORRELATOR_AUTH_USER : old[k.username];
-            const password = credentialProblem('password', old[k.password]) ? randomPassword() : old[k.password];
-            return {
-              [k.username]: username,
-              [k.password]: password,
-              [k.authorization]: basicAuthorization(username, password),
-            };
-          },
+          values: (old) => authValues(old, CORRELATOR_AUTH_USER),
         }),
       );
     }
+    for (const api of ['prometheus', 'alertmanager'] as const) {
+      if (queryAuthOn(ctx, api)) out.push(...(await this.queryAuthSecrets(stack, owner, api)));
+    }
+    return out;
+  }
+
+  /**
+   * A query API's auth Secret when the spec names none (generated like the correlator's), and its
+   * web-config Secret in every case, from the auth Secret's user and password. A named Secret has
+   * passed secretProblems by now, so its values are good.
+   */
+  private async queryAuthSecrets(stack: ObservabilityStack, owner: Owner, api: QueryApi): Promise<KubeObject[]> {
+    const ctx = stackContext(stack);
+    const out: KubeObject[] = [];
+    let creds: Record<string, string>;
+    const named = (api === 'prometheus' ? stack.spec.metrics?.basicAuth : stack.spec.alerting?.basicAuth)?.secretRef;
+    if (named) {
+      const namespace = stack.metadata.namespace as string;
+      creds = secretValues(await this.d.kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: named.name }));
+    } else {
+      const auth = await generatedSecret(this.d.kube, stack, owner, {
+        name: queryAuthSecretName(ctx, api),
+        component: api,
+        values: (old) => authValues(old, QUERY_AUTH_USER),
+      });
+      out.push(auth);
+      creds = secretValues(auth);
+    }
+    const k = QUERY_AUTH_KEYS;
+    out.push(
+      await generatedSecret(this.d.kube, stack, owner, {
+        name: webConfigSecretName(ctx, api),
+        component: api,
+        values: (old) => webConfigValues(api, old, creds[k.username], creds[k.password]),
+      }),
+    );
     return out;
   }
 }

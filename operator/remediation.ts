@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import client from 'prom-client';
 import type { ObservabilityStack } from '../api/types.js';
+import { stackQueryAuthorization } from '../controller/query-auth.js';
 import { PolicyReconciler } from '../controller/remediation/reconciler.js';
 import { routingFor } from '../controller/remediation/routing.js';
 import { type BlockedNotice, RemediationService } from '../controller/remediation/service.js';
@@ -72,9 +73,11 @@ export function remediationWiring(d: RemediationWiringDeps) {
 
   async function notifyBlocked(n: BlockedNotice): Promise<void> {
     const base = d.config.alertmanagerUrl ?? `http://${n.stack}-alertmanager.${n.namespace}.svc:9093`;
+    // With spec.alerting.basicAuth on, the header from the stack's Alertmanager auth Secret.
+    const authorization = await stackQueryAuthorization(d.kube.api, n.namespace, n.stack, 'alertmanager');
     const res = await doFetch(`${base.replace(/\/+$/, '')}/api/v2/alerts`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
       body: JSON.stringify([
         {
           labels: {
