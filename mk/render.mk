@@ -2,7 +2,7 @@
 # benchmark. Built one after another (each depends on the one before, also under make -j): each is
 # a heavy Go build. No target builds, downloads or runs Loki, Tempo, Grafana or Mimir (AGPL): their
 # configs get a structural check from their configuration references (docs/adr/0006, 0010).
-.PHONY: ensure-otelcol ensure-promtool-modules ensure-alertmanager bench-render
+.PHONY: ensure-otelcol ensure-promtool-modules ensure-alertmanager bench-render bench-web-config
 
 ensure-otelcol:
 	@hack/build-otelcol.sh
@@ -22,3 +22,8 @@ bench-render: deps
 	@node --expose-gc --import tsx bench/render.bench.ts
 
 BENCH_TARGETS += bench-render
+
+bench-web-config: deps
+	@node --import tsx bench/web-config.bench.ts
+
+BENCH_TARGETS += bench-web-config
