@@ -192,7 +192,18 @@ export const TEMPO_SCHEMA: Schema = block({
     registry: block({ external_labels: { type: 'object', additionalProperties: str } }),
     storage: block({
       path: str,
-      remote_write: list(block({ url: { type: 'string', pattern: '^https?://' }, send_exemplars: bool }, ['url']), 1),
+      // Prometheus's remote_write (Tempo embeds its config type): basic_auth from files only.
+      remote_write: list(
+        block(
+          {
+            url: { type: 'string', pattern: '^https?://' },
+            send_exemplars: bool,
+            basic_auth: block({ username_file: str, password_file: str }, ['username_file', 'password_file']),
+          },
+          ['url'],
+        ),
+        1,
+      ),
     }),
     traces_storage: block({ path: str }),
   }),
