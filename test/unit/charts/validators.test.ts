@@ -23,6 +23,7 @@ import { escapeDollars, grafanaDatasources } from '../../../desired/stack/grafan
 import { renderStack } from '../../../desired/stack/index.js';
 import { lokiConfig } from '../../../desired/stack/loki.js';
 import { prometheusConfig, RULES_DIR } from '../../../desired/stack/prometheus.js';
+import { basicAuthFiles, queryAuthOn } from '../../../desired/stack/query-auth.js';
 import { stackAlerts } from '../../../desired/stack/stack-alerts.js';
 import { tempoConfig } from '../../../desired/stack/tempo.js';
 import { anSLO } from '../../support/builders.js';
@@ -247,6 +248,8 @@ describe('Tempo config, STRUCTURAL CHECK ONLY, not Tempo itself (AGPL: never bui
       expect(t.metrics_generator.storage.remote_write[0]).toEqual({
         url: `http://${ctx.host('prometheus')}:9090/api/v1/write`,
         send_exemplars: true,
+        // With spec.metrics.basicAuth: the auth Secret's files (desired/stack/query-auth.ts).
+        ...(queryAuthOn(ctx, 'prometheus') && { basic_auth: basicAuthFiles('prometheus') }),
       });
       expect(t.overrides.defaults.metrics_generator.processors.length).toBeGreaterThan(0);
     }
