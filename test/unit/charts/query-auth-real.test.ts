@@ -7,6 +7,8 @@
 // the rendered scrape and alerting config, `up` is 1 for the self-scrape, the querier and
 // Alertmanager, the sidecar reaches its Prometheus (the querier answers through it), an alert
 // reaches Alertmanager, and the SLO budget reader's request with the Secret's header is answered.
+// A real gateway collector (hack/build-otelcol.sh) runs the rendered `otlp_http/prometheus` exporter
+// with the Authorization header from its environment, and the metric it is sent arrives.
 //
 // What the test substitutes, and only that (a pod's network is not 127.0.x.y, there is no
 // Kubernetes API here):
@@ -20,6 +22,8 @@
 //   resent every 2s (--rules.alert.resend-delay, not rendered: the default minute would bound the test);
 // - Secrets: the mounted folders /etc/vigil/web and /etc/vigil/auth/<api> are folders of a temporary
 //   directory holding the Secrets' keys as files, as the kubelet projects them;
+// - the gateway: only its rendered metrics pipeline (receiver, processors, the Prometheus exporter
+//   as rendered, its endpoint on 127.0.S.1), listening on 127.0.S.5 (test/support/collectors.ts's localize);
 // - paths: --config.file, --storage.* and --tsdb.path point into the temporary directory; one
 //   Alertmanager runs, with clustering off (the mesh is alertmanager-ha.test.ts's business).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,11 +34,13 @@ import yaml from 'js-yaml';
 import { readBudget } from '../../../controller/budget.js';
 import { randomPassword } from '../../../controller/generated-secret.js';
 import { webConfigValues } from '../../../controller/web-config.js';
-import { PORTS } from '../../../desired/stack/context.js';
+import { collectorConfig } from '../../../desired/stack/collector.js';
+import { PORTS, stackContext } from '../../../desired/stack/context.js';
 import { basicAuthorization } from '../../../desired/stack/correlator.js';
 import { renderStack } from '../../../desired/stack/index.js';
 import { WEB_CONFIG_KEYS } from '../../../desired/stack/query-auth.js';
-import { Peer, waitFor } from '../correlator/peers.js';
+import { gatewayOtelcol, localize, type Running, startCollector } from '../../support/collectors.js';
+import { freePort, Peer, waitFor } from '../correlator/peers.js';
 import { FIXTURES, loadStack } from './stacks.js';
 import { alertmanager, prometheus, thanos } from './tools.js';
 
@@ -132,7 +138,9 @@ describe('basic auth on the query APIs, with real processes', () => {
     mkdirSync(join(dir, 'am-data'));
   });
 
+  let gateway: Running | undefined;
   afterAll(async () => {
+    await gateway?.stop();
     await Promise.all(peers.map((p) => p.stop(5000)));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -308,4 +316,100 @@ describe('basic auth on the query APIs, with real processes', () => {
     ).resolves.toBeUndefined();
     await expect(readBudget(fetch, `http://${QUERY}`, 'observability', 'none', 5000)).rejects.toThrow(/HTTP 401/);
   }, 240_000);
+  it("delivers the gateway collector's OTLP metrics with the Authorization header from its environment", async () => {
+    expect(peers.find((p) => p.name === 'prometheus')?.running).toBe(true);
+    const rendered = collectorConfig(stackContext(stack)) as Loose;
+    const exporter = rendered.exporters['otlp_http/prometheus'];
+    expect(exporter.headers).toEqual({ Authorization: ['$', '{env:PROMETHEUS_AUTHORIZATION}'].join('') });
+    const ports = {
+      otlpGrpc: await freePort(),
+      otlpHttp: await freePort(),
+      health: await freePort(),
+      metrics: await freePort(),
+    };
+    const metrics = rendered.service.pipelines.metrics;
+    expect(metrics.exporters).toEqual(['otlp_http/prometheus']);
+    const config = localize(
+      {
+        ...rendered,
+        exporters: {
+          'otlp_http/prometheus': {
+            ...exporter,
+            metrics_endpoint: exporter.metrics_endpoint.replace(/^http:\/\/[^/]+/, `http://${PROM}`),
+          },
+        },
+        connectors: undefined,
+        service: { ...rendered.service, pipelines: { metrics } },
+      },
+      ip(5),
+      ports,
+    );
+    delete (config as Loose).connectors;
+    const env = { ...process.env, PROMETHEUS_AUTHORIZATION: header('prometheus') };
+    gateway = await startCollector('gateway', gatewayOtelcol(), config, env);
+    const now = `${Date.now()}000000`;
+    const body = {
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'auth-test' } }] },
+          scopeMetrics: [
+            {
+              metrics: [{ name: 'vigil_auth_otlp_test', gauge: { dataPoints: [{ asDouble: 7, timeUnixNano: now }] } }],
+            },
+          ],
+        },
+      ],
+    };
+    const res = await fetch(`http://${ip(5)}:${ports.otlpHttp}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    const got = await waitFor(
+      'the OTLP metric in Prometheus',
+      async () => {
+        const r = await fetch(`http://${PROM}/api/v1/query?query=vigil_auth_otlp_test`, {
+          headers: { authorization: header('prometheus') },
+        });
+        const result = ((await r.json()) as Loose).data.result as Loose[];
+        return result.length ? result : undefined;
+      },
+      30_000,
+      500,
+    ).catch((err) => {
+      throw new Error(`${err}\n${gateway?.peer.output().slice(-3000)}`);
+    });
+    expect(got[0].value[1]).toBe('7');
+    expect(got[0].metric.job).toBe('auth-test');
+
+    // The control: the same collector with a wrong password in its environment is refused.
+    await gateway.stop();
+    const wrongEnv = { ...process.env, PROMETHEUS_AUTHORIZATION: header('prometheus', 'not-the-password') };
+    gateway = await startCollector('gateway-wrong-password', gatewayOtelcol(), config, wrongEnv);
+    body.resourceMetrics[0].scopeMetrics[0].metrics[0].name = 'vigil_auth_otlp_refused';
+    const again = await fetch(`http://${ip(5)}:${ports.otlpHttp}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(again.status).toBe(200);
+    const running = gateway;
+    await waitFor(
+      'a failed send in the collector',
+      async () => {
+        const text = await (await fetch(running.metricsUrl)).text();
+        const failed = /^otelcol_exporter_send_failed_metric_points(?:_total)?\{[^}]*\} (\S+)/m.exec(text);
+        return failed && Number(failed[1]) > 0 ? true : undefined;
+      },
+      30_000,
+      500,
+    ).catch((err) => {
+      throw new Error(`${err}\n${running.peer.output().slice(-3000)}`);
+    });
+    const refused = await fetch(`http://${PROM}/api/v1/query?query=vigil_auth_otlp_refused`, {
+      headers: { authorization: header('prometheus') },
+    });
+    expect(((await refused.json()) as Loose).data.result).toEqual([]);
+  }, 120_000);
 });
