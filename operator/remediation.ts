@@ -49,6 +49,49 @@ export interface RemediationWiringDeps {
   fetch?: typeof fetch;
 }
 
+/**
+ * Posts the Blocked notice to the stack's Alertmanager (or `alertmanagerUrl`), as an alert that
+ * resolves by itself when the block ends; with spec.alerting.basicAuth on, with the header from the
+ * stack's Alertmanager auth Secret (controller/query-auth.ts).
+ */
+export async function postBlockedNotice(
+  d: {
+    kube: Pick<KubeConnection['api'], 'get'>;
+    fetch: typeof fetch;
+    now(): Date;
+    alertmanagerUrl?: string;
+  },
+  n: BlockedNotice,
+): Promise<void> {
+  const base = d.alertmanagerUrl ?? `http://${n.stack}-alertmanager.${n.namespace}.svc:9093`;
+  const authorization = await stackQueryAuthorization(d.kube, n.namespace, n.stack, 'alertmanager');
+  const res = await d.fetch(`${base.replace(/\/+$/, '')}/api/v2/alerts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
+    body: JSON.stringify([
+      {
+        labels: {
+          alertname: ALERT_REMEDIATION_BLOCKED,
+          [ALERT_LABEL_POLICY]: n.policy,
+          [ALERT_LABEL_TARGET]: n.target,
+          namespace: n.namespace,
+          service: ALERT_SERVICE,
+          severity: SEVERITY_WARNING,
+        },
+        annotations: {
+          summary: `Remediation policy ${n.namespace}/${n.policy} blocked ${n.target} until ${n.blockedUntil}`,
+          description: n.message,
+        },
+        startsAt: d.now().toISOString(),
+        // The notice resolves by itself when the block ends.
+        endsAt: n.blockedUntil,
+      },
+    ]),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`Alertmanager answered ${res.status}`);
+}
+
 export function remediationWiring(d: RemediationWiringDeps) {
   const log = d.log.child({ controller: 'remediation' });
   const doFetch = d.fetch ?? fetch;
@@ -71,40 +114,16 @@ export function remediationWiring(d: RemediationWiringDeps) {
 
   const inNamespace = (ns: string) => d.listPolicies().filter((p) => p.metadata.namespace === ns);
 
-  async function notifyBlocked(n: BlockedNotice): Promise<void> {
-    const base = d.config.alertmanagerUrl ?? `http://${n.stack}-alertmanager.${n.namespace}.svc:9093`;
-    // With spec.alerting.basicAuth on, the header from the stack's Alertmanager auth Secret.
-    const authorization = await stackQueryAuthorization(d.kube.api, n.namespace, n.stack, 'alertmanager');
-    const res = await doFetch(`${base.replace(/\/+$/, '')}/api/v2/alerts`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
-      body: JSON.stringify([
-        {
-          labels: {
-            alertname: ALERT_REMEDIATION_BLOCKED,
-            [ALERT_LABEL_POLICY]: n.policy,
-            [ALERT_LABEL_TARGET]: n.target,
-            namespace: n.namespace,
-            service: ALERT_SERVICE,
-            severity: SEVERITY_WARNING,
-          },
-          annotations: {
-            summary: `Remediation policy ${n.namespace}/${n.policy} blocked ${n.target} until ${n.blockedUntil}`,
-            description: n.message,
-          },
-          startsAt: d.now().toISOString(),
-          // The notice resolves by itself when the block ends.
-          endsAt: n.blockedUntil,
-        },
-      ]),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!res.ok) throw new Error(`Alertmanager answered ${res.status}`);
+  const notifyBlocked = async (n: BlockedNotice): Promise<void> => {
+    await postBlockedNotice(
+      { kube: d.kube.api, fetch: doFetch, now: d.now, alertmanagerUrl: d.config.alertmanagerUrl },
+      n,
+    );
     log.info(
       { policy: n.policy, namespace: n.namespace, target: n.target, receiver: n.receiver },
       'Sent the Blocked notice',
     );
-  }
+  };
 
   const service = new RemediationService({
     kube: { ...d.kube.api, ...d.kube.workloads },

@@ -15,6 +15,7 @@ import { BCRYPT_COST, bcryptWork, forgetCompares, webConfigValues } from '../../
 import { API_GROUP_VERSION, KIND_STACK } from '../../../conventions/index.js';
 import { basicAuthorization } from '../../../desired/stack/correlator.js';
 import { KubeError, type KubeObject } from '../../../kube/types.js';
+import { postBlockedNotice } from '../../../operator/remediation.js';
 import { aStack } from '../../support/builders.js';
 import { capturingLogger, FakeKube } from './fake-kube.js';
 
@@ -273,5 +274,42 @@ describe("the operator's own clients", () => {
       undefined,
       undefined,
     ]);
+  });
+
+  it("post remediation's Blocked notice to Alertmanager with its auth Secret's header, none when its auth is off", async () => {
+    const fake = new FakeKube();
+    fake.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'demo-alertmanager-auth', namespace: NS },
+      data: encode({ authorization: 'Basic YW06cHc=' }),
+    });
+    const posted: { url: string; headers: Record<string, string> }[] = [];
+    const fetchFn = (async (url: string, init?: { headers?: Record<string, string> }) => {
+      posted.push({ url, headers: init?.headers ?? {} });
+      return new Response('', { status: 200 });
+    }) as typeof fetch;
+    const notice = {
+      namespace: NS,
+      stack: 'demo',
+      policy: 'restart',
+      target: 'Deployment/web',
+      receiver: 'ops',
+      blockedUntil: '2026-01-02T04:00:00Z',
+      message: 'breaker open',
+    };
+    const deps = { kube: fake, fetch: fetchFn, now: () => new Date('2026-01-02T03:04:05Z') };
+    fake.put({ ...(aStack(spec()) as KubeObject), metadata: { name: 'demo', namespace: NS } });
+    await postBlockedNotice(deps, notice);
+    fake.editSpec(fake.cached(API_GROUP_VERSION, KIND_STACK, NS, 'demo') as KubeObject, (s) => {
+      (s.alerting as Any).basicAuth = { enabled: false };
+    });
+    await postBlockedNotice(deps, notice);
+    expect(posted.map((p) => p.url)).toEqual([
+      'http://demo-alertmanager.team.svc:9093/api/v2/alerts',
+      'http://demo-alertmanager.team.svc:9093/api/v2/alerts',
+    ]);
+    expect(posted[0].headers.authorization).toBe('Basic YW06cHc=');
+    expect(posted[1].headers.authorization).toBeUndefined();
   });
 });
