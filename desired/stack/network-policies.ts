@@ -1,11 +1,12 @@
 // A NetworkPolicy per component of a stack: ingress is denied except for the flows the rendered
 // configs use (wiring.ts, read from the same objects) and the outside sources the stack names —
 // OTLP into the gateway and the agent, Grafana's users, the operator's budget reader on Prometheus
-// (docs/network-policies.md). Egress is not restricted.
+// and its remediation Blocked notice on Alertmanager (docs/network-policies.md). Egress is not restricted.
 import type { LabelSelector } from '../../api/types.js';
 import { LABEL_STACK } from '../../conventions/index.js';
 import { PORTS, type StackContext } from './context.js';
 import { type ComponentName, componentLabels, selectorLabels } from './labels.js';
+import { remediationTokenSecret } from './remediation.js';
 import {
   containerPorts,
   type Flow,
@@ -98,6 +99,11 @@ function ingressRules(ctx: StackContext, c: ComponentName, flows: Flow[], ports:
   const query = metricsQuery(ctx);
   if (c === query.to) {
     rules.push({ from: [{ namespaceSelector: byName([operatorNamespace(ctx)]) }], ports: tcp([query.port]) });
+  }
+  // A RemediationPolicy routes here: the operator posts its Blocked notice to Alertmanager's API
+  // (operator/remediation.ts postBlockedNotice).
+  if (c === 'alertmanager' && remediationTokenSecret(ctx.remediation)) {
+    rules.push({ from: [{ namespaceSelector: byName([operatorNamespace(ctx)]) }], ports: tcp([PORTS.alertmanager]) });
   }
   return rules;
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { LabelSelector, ObservabilityStack } from '../../../api/types.js';
 import { collectedBy, selectorMatches } from '../../../desired/stack/collection.js';
 import { PORTS, stackContext } from '../../../desired/stack/context.js';
-import { type KubeObject, renderStack } from '../../../desired/stack/index.js';
+import { type KubeObject, type RenderInputs, renderStack } from '../../../desired/stack/index.js';
 import type { ComponentName } from '../../../desired/stack/labels.js';
 import { NAMESPACE_NAME_LABEL } from '../../../desired/stack/network-policies.js';
 import { stackFlows } from '../../../desired/stack/wiring.js';
@@ -139,8 +139,8 @@ interface Rendered {
   flows: Set<string>;
 }
 
-function rendered(stack: ObservabilityStack): Rendered {
-  const r = renderStack(stack);
+function rendered(stack: ObservabilityStack, inputs?: RenderInputs): Rendered {
+  const r = renderStack(stack, inputs);
   expect(r.problems).toEqual([]);
   const pods = new Map<ComponentName, Pod>();
   for (const o of r.objects) {
@@ -277,6 +277,20 @@ describe.each(STACKS)('%s', (_name, make) => {
 });
 
 describe('sources a stack names', () => {
+  it("the operator reaches Alertmanager's API only while a RemediationPolicy routes to the stack (its Blocked notice)", () => {
+    const stack = aStack({});
+    const routing = {
+      url: 'http://vigil-operator.vigil-system.svc:8081/alerts/observability/test',
+      policies: [{ name: 'restart', matchers: ['alertname="X"'], cooldownSeconds: 300 }],
+    };
+    const operator = other('vigil-system');
+    const am = (r: Rendered) => r.pods.get('alertmanager') as Pod;
+    const routed = rendered(stack, { remediation: routing });
+    expect(allowed(routed.policies, operator, am(routed), PORTS.alertmanager)).toBe(true);
+    expect(allowed(routed.policies, other('elsewhere'), am(routed), PORTS.alertmanager)).toBe(false);
+    const plain = rendered(stack);
+    expect(allowed(plain.policies, operator, am(plain), PORTS.alertmanager)).toBe(false);
+  });
   it('spec.collector.otlpFrom replaces the default namespaces, by name and by selector', () => {
     const r = rendered(
       aStack({
