@@ -48,6 +48,41 @@ export function toKubeError(err: unknown, what: string): Error {
   return new Error(`${what}: ${String(err)}`);
 }
 
+/**
+ * client-node 1.4 sends and reads objects through its typed models, which name a field the way
+ * TypeScript allows: a NetworkPolicy rule's `from` is the model's `_from`. A body given in the
+ * API's own names loses that field on the way out (the server got rules without `from`, which
+ * admit every source), and what comes back carries `_from`. So our objects are turned into the
+ * models' names before a write and back after every read: the API's names are the only ones the
+ * rest of the operator sees. The models' other renamed fields are in kinds Vigil does not write.
+ */
+const MODEL_NAMES: Record<string, { rules: string[]; api: string; model: string }> = {
+  'networking.k8s.io/v1/NetworkPolicy': { rules: ['ingress', 'egress'], api: 'from', model: '_from' },
+};
+
+function renamed(obj: KubeObject, from: 'api' | 'model', apiVersion: string, kind: string): KubeObject {
+  const names = MODEL_NAMES[`${apiVersion}/${kind}`];
+  const spec = (obj as { spec?: Record<string, unknown> }).spec;
+  if (!names || !spec) return obj;
+  const [src, dst] = from === 'api' ? [names.api, names.model] : [names.model, names.api];
+  const out: Record<string, unknown> = { ...spec };
+  for (const key of names.rules) {
+    const rules = spec[key];
+    if (!Array.isArray(rules)) continue;
+    out[key] = rules.map((r: Record<string, unknown>) => {
+      if (!r || typeof r !== 'object' || !(src in r)) return r;
+      const { [src]: peers, ...rest } = r;
+      return { ...rest, [dst]: peers };
+    });
+  }
+  return { ...obj, spec: out } as KubeObject;
+}
+/** An object in client-node's model names, for a write (see MODEL_NAMES). */
+export const toModelNames = (obj: KubeObject): KubeObject => renamed(obj, 'api', obj.apiVersion, obj.kind);
+/** An object client-node read, back in the API's names (see MODEL_NAMES); a list's items name no kind. */
+export const toApiNames = (obj: KubeObject, apiVersion = obj.apiVersion, kind = obj.kind): KubeObject =>
+  renamed(obj, 'model', apiVersion, kind);
+
 /** Strips what must not be in an apply body: a resourceVersion would make it a conditional write. */
 export function applyBody(obj: KubeObject): KubeObject {
   const {
@@ -80,14 +115,15 @@ export function makeKubeApi(kc: k8s.KubeConfig): KubeApi {
   return {
     async apply(obj) {
       try {
-        return (await objects.patch(
-          applyBody(obj) as k8s.KubernetesObject,
+        const applied = await objects.patch(
+          toModelNames(applyBody(obj)) as k8s.KubernetesObject,
           undefined,
           undefined,
           FIELD_MANAGER,
           true,
           k8s.PatchStrategy.ServerSideApply,
-        )) as KubeObject;
+        );
+        return toApiNames(applied as KubeObject);
       } catch (err) {
         throw toKubeError(err, `apply ${describe(obj)}`);
       }
@@ -103,7 +139,7 @@ export function makeKubeApi(kc: k8s.KubeConfig): KubeApi {
     },
     async get(ref) {
       try {
-        return (await objects.read(refOf(ref))) as KubeObject;
+        return toApiNames((await objects.read(refOf(ref))) as KubeObject);
       } catch (err) {
         const e = toKubeError(err, `get ${describe(ref)}`);
         if (e instanceof KubeError && e.notFound) return undefined;
@@ -123,7 +159,7 @@ export function makeKubeApi(kc: k8s.KubeConfig): KubeApi {
           labelSelector,
         );
         // Items of a list carry no apiVersion/kind.
-        return out.items.map((i) => ({ ...(i as KubeObject), apiVersion, kind }));
+        return out.items.map((i) => toApiNames({ ...(i as KubeObject), apiVersion, kind }));
       } catch (err) {
         throw toKubeError(err, `list ${kind} in ${namespace ?? 'the cluster'}`);
       }

@@ -6,7 +6,7 @@
 // too long (a half-open connection). Handlers only see plain events; they must only enqueue.
 import * as k8s from '@kubernetes/client-node';
 import { backoffMs } from '../lib/backoff.js';
-import { apiConfiguration, toKubeError } from './client.js';
+import { apiConfiguration, toApiNames, toKubeError } from './client.js';
 import type { KubeObject } from './types.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
@@ -90,8 +90,10 @@ export function makeInformer(
   const minBackoff = opts.minBackoffMs ?? 1000;
   const maxBackoff = opts.maxBackoffMs ?? 30_000;
   const objects = new k8s.KubernetesObjectApi(apiConfiguration(kc, 120_000));
-  const listFn = () =>
-    objects.list(
+  // The list comes through client-node's models, the watch events as the API sends them: the list's
+  // items are put back in the API's names (client.ts toApiNames) so that the cache holds one form.
+  const listFn = async () => {
+    const l = (await objects.list(
       target.apiVersion,
       target.kind,
       target.namespace,
@@ -100,7 +102,10 @@ export function makeInformer(
       undefined,
       undefined,
       target.labelSelector,
-    ) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>;
+    )) as k8s.KubernetesListObject<k8s.KubernetesObject>;
+    const api = (i: k8s.KubernetesObject) => toApiNames(i as KubeObject, target.apiVersion, target.kind);
+    return { ...l, items: l.items.map((i) => api(i) as k8s.KubernetesObject) };
+  };
   const inf = new k8s.ListWatch<k8s.KubernetesObject>(
     `${pathOf(target)}?allowWatchBookmarks=true&timeoutSeconds=${timeout}`,
     new k8s.Watch(kc),

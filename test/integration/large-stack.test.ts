@@ -11,6 +11,7 @@ import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { eventually, type RunningOperator, startOperator } from '../support/operator.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { forbiddenRequests, type ManifestsRoleUser, manifestsRoleUser } from '../support/rbac.js';
+import { childrenNotAsRendered } from '../support/stacks.js';
 
 interface Workload {
   kind: string;
@@ -71,6 +72,8 @@ describe('a large stack with object storage', () => {
       stderr: '',
       conditions: '',
     });
+    // Every field the render sets arrived as rendered.
+    expect(childrenNotAsRendered(doc, ns)).toEqual([]);
     // Ready means quorum; wait for full strength too, then check it workload by workload.
     const all = await eventually(
       'every replica of every workload',

@@ -6,7 +6,7 @@ import { freshNamespace, kubectl, kubectlOk } from '../support/kubectl.js';
 import { eventually, operatorWrites, type RunningOperator, startOperator } from '../support/operator.js';
 import { EXAMPLES_DIR } from '../support/paths.js';
 import { forbiddenRequests, type ManifestsRoleUser, manifestsRoleUser } from '../support/rbac.js';
-import { CHILD_KINDS, desiredChildren, exampleDoc, liveChildren } from '../support/stacks.js';
+import { CHILD_KINDS, childrenNotAsRendered, desiredChildren, exampleDoc, liveChildren } from '../support/stacks.js';
 
 interface Item {
   kind: string;
@@ -51,6 +51,9 @@ describe('the operator', () => {
     const r = kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=90s', 'ostack/full']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(children('full')).toEqual(desired('full.yaml', ns));
+    // Every field the render sets arrived (a NetworkPolicy rule's peers once did not: client-node's
+    // model calls `from` `_from`).
+    expect(childrenNotAsRendered(exampleDoc('full.yaml'), ns)).toEqual([]);
     const ready = condition('ostack', 'full', 'Ready');
     expect(ready).toMatchObject({ status: 'True', reason: 'AllComponentsReady' });
     expect(ready.observedGeneration).toBe(ready.generation);
