@@ -186,6 +186,57 @@ describe('the operator', () => {
     expect(kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=60s', 'ostack/full']).code).toBe(0);
   });
 
+  it('turns basic auth on for Prometheus and Alertmanager: generated Secrets, the web config flag, nothing written while idle, all pruned by name when off', async () => {
+    const authSecrets = [
+      'full-alertmanager-auth',
+      'full-alertmanager-web-config',
+      'full-prometheus-auth',
+      'full-prometheus-web-config',
+    ];
+    const present = () => authSecrets.filter((s) => kubectl(['get', 'secret', s, '-n', ns]).code === 0);
+    const args = (kind: string, name: string) =>
+      kubectlOk(['get', kind, name, '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].args}']);
+    const basicAuth = (enabled: boolean) =>
+      kubectlOk([
+        'patch',
+        'ostack',
+        'full',
+        '-n',
+        ns,
+        '--type=merge',
+        '-p',
+        JSON.stringify({ spec: { metrics: { basicAuth: { enabled } }, alerting: { basicAuth: { enabled } } } }),
+      ]);
+    expect(present()).toEqual([]);
+    basicAuth(true);
+    await eventually('the four Secrets', () => present().length === 4, 30_000);
+    await eventually(
+      'Prometheus with its web config',
+      () => args('statefulset', 'full-prometheus').includes('--web.config.file'),
+      30_000,
+    );
+    expect(args('statefulset', 'full-alertmanager')).toContain('--web.config.file');
+    expect(kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=60s', 'ostack/full']).code).toBe(0);
+    const web = JSON.parse(
+      kubectlOk(['get', 'secret', 'full-prometheus-web-config', '-n', ns, '-o', 'jsonpath={.data}']),
+    ) as Record<string, string>;
+    const password = Buffer.from(
+      kubectlOk(['get', 'secret', 'full-prometheus-auth', '-n', ns, '-o', 'jsonpath={.data.password}']),
+      'base64',
+    ).toString();
+    expect(Buffer.from(web['web.yml'], 'base64').toString()).toMatch(/basic_auth_users:\s+vigil: \$2[aby]\$10\$/);
+    expect(JSON.stringify(operator.logs)).not.toContain(password);
+    // The salted hash is kept: the reconciles that follow (the pods' status settling) write no Secret.
+    await new Promise((r) => setTimeout(r, 3000));
+    const since = new Date();
+    await new Promise((r) => setTimeout(r, 12_000));
+    expect(operatorWrites(since, role.username)).toEqual([]);
+    basicAuth(false);
+    await eventually('the four Secrets pruned', () => present().length === 0, 30_000);
+    expect(args('statefulset', 'full-prometheus')).not.toContain('--web.config.file');
+    expect(kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=60s', 'ostack/full']).code).toBe(0);
+  });
+
   it('reports a spec that passes the schema but cannot be rendered as Degraded, naming the field, and touches nothing', async () => {
     await new Promise((r) => setTimeout(r, 1000));
     const before = resourceVersions('full');
