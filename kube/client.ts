@@ -57,7 +57,7 @@ export function toKubeError(err: unknown, what: string): Error {
  * rest of the operator sees. The models' other renamed fields are in kinds Vigil does not write.
  */
 const MODEL_NAMES: Record<string, { rules: string[]; api: string; model: string }> = {
-  'networking.k8s.io/v1/NetworkPolicy': { rules: ['ingress', 'egress'], api: 'from', model: '_from' },
+  'networking.k8s.io/v1/NetworkPolicy': { rules: ['ingress'], api: 'from', model: '_from' },
 };
 
 function renamed(obj: KubeObject, from: 'api' | 'model', apiVersion: string, kind: string): KubeObject {
