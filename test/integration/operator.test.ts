@@ -18,6 +18,8 @@ let operator: RunningOperator;
 let role: ManifestsRoleUser;
 const children = (stack: string) => liveChildren(ns, stack);
 const desired = (file: string, namespace: string) => desiredChildren(exampleDoc(file), namespace);
+/** A JSON merge patch of the `full` stack. */
+const patchFull = (patch: string) => kubectlOk(['patch', 'ostack', 'full', '-n', ns, '--type=merge', '-p', patch]);
 
 const condition = (kind: string, name: string, type: string) => {
   const r = kubectl(['get', kind, name, '-n', ns, '-o', 'json']);
@@ -98,28 +100,10 @@ describe('the operator', () => {
       expect(JSON.stringify(operator.logs)).not.toContain(v);
     }
     // A later reconcile (a spec edit) keeps it as it is.
-    kubectlOk([
-      'patch',
-      'ostack',
-      'full',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      '{"spec":{"correlation":{"windowSeconds":61}}}',
-    ]);
+    patchFull('{"spec":{"correlation":{"windowSeconds":61}}}');
     await eventually('the correlator Deployment to take the new window', () => window() === '61', 20_000);
     expect(read()).toEqual(data);
-    kubectlOk([
-      'patch',
-      'ostack',
-      'full',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      '{"spec":{"correlation":{"windowSeconds":60}}}',
-    ]);
+    patchFull('{"spec":{"correlation":{"windowSeconds":60}}}');
     await eventually('the correlator Deployment back at the old window', () => window() === '60', 20_000);
   });
 
@@ -169,7 +153,7 @@ describe('the operator', () => {
 
   it('prunes Tempo and its wiring when traces are turned off, and restores them when turned on', async () => {
     const withTraces = children('full');
-    kubectlOk(['patch', 'ostack', 'full', '-n', ns, '--type=merge', '-p', '{"spec":{"traces":{"enabled":false}}}']);
+    patchFull('{"spec":{"traces":{"enabled":false}}}');
     await eventually('Tempo pruned', () => !children('full').some((c) => c.includes('tempo')), 20_000);
     const collector = kubectlOk(['get', 'configmap', 'full-collector', '-n', ns, '-o', 'jsonpath={.data}']);
     expect(collector).not.toMatch(/tempo/);
@@ -181,7 +165,7 @@ describe('the operator', () => {
       return st.endpoints.tempo === undefined && st.components.tempo === undefined;
     });
     expect(status.endpoints.grafana).toBeDefined();
-    kubectlOk(['patch', 'ostack', 'full', '-n', ns, '--type=merge', '-p', '{"spec":{"traces":{"enabled":true}}}']);
+    patchFull('{"spec":{"traces":{"enabled":true}}}');
     await eventually('Tempo restored', () => JSON.stringify(children('full')) === JSON.stringify(withTraces), 20_000);
     expect(kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=60s', 'ostack/full']).code).toBe(0);
   });
@@ -197,16 +181,9 @@ describe('the operator', () => {
     const args = (kind: string, name: string) =>
       kubectlOk(['get', kind, name, '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].args}']);
     const basicAuth = (enabled: boolean) =>
-      kubectlOk([
-        'patch',
-        'ostack',
-        'full',
-        '-n',
-        ns,
-        '--type=merge',
-        '-p',
+      patchFull(
         JSON.stringify({ spec: { metrics: { basicAuth: { enabled } }, alerting: { basicAuth: { enabled } } } }),
-      ]);
+      );
     expect(present()).toEqual([]);
     basicAuth(true);
     await eventually('the four Secrets', () => present().length === 4, 30_000);
@@ -240,16 +217,7 @@ describe('the operator', () => {
   it('reports a spec that passes the schema but cannot be rendered as Degraded, naming the field, and touches nothing', async () => {
     await new Promise((r) => setTimeout(r, 1000));
     const before = resourceVersions('full');
-    kubectlOk([
-      'patch',
-      'ostack',
-      'full',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      '{"spec":{"objectStorage":{"s3":{"endpoint":"minio.storage:9000","bucket":"vigil-logs"}}}}',
-    ]);
+    patchFull('{"spec":{"objectStorage":{"s3":{"endpoint":"minio.storage:9000","bucket":"vigil-logs"}}}}');
     const degraded = await eventually('Degraded', () => {
       const c = condition('ostack', 'full', 'Degraded');
       return c?.status === 'True' && c.observedGeneration === c.generation ? c : undefined;
@@ -273,16 +241,7 @@ describe('the operator', () => {
   });
 
   it('waits for a referenced Secret that is missing and proceeds once it appears', async () => {
-    kubectlOk([
-      'patch',
-      'ostack',
-      'full',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      '{"spec":{"objectStorage":{"s3":{"secretRef":{"name":"s3-creds"}}}}}',
-    ]);
+    patchFull('{"spec":{"objectStorage":{"s3":{"secretRef":{"name":"s3-creds"}}}}}');
     const c = await eventually('SecretMissing', () => {
       const d = condition('ostack', 'full', 'Degraded');
       return d?.reason === 'SecretMissing' && d.observedGeneration === d.generation ? d : undefined;
